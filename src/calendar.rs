@@ -1,0 +1,394 @@
+//! The French administrative calendar used by the date rules of the catalogue.
+//!
+//! Days are Arrow `Date32` values: days since 1970-01-01. Everything here is pure and
+//! allocation-free per call, so the SQL functions in [`crate::compute::functions`] can apply it
+//! to whole Arrow arrays.
+//!
+//! Rules (`../shared/spec/indicators.md`, "Open days"): an open day (*jour ouvert*) is Monday to
+//! Friday minus the French public holidays — 1 January, Easter Monday, 1 May, 8 May, Ascension
+//! Thursday, Whit Monday, 14 July, 15 August, 1 November, 11 November, 25 December — and, for a
+//! caisse of Alsace-Moselle (local law, *droit local*), also Good Friday and 26 December.
+//! The list is applied identically to every year: the contract defines today's calendar, not the
+//! historical one (8 May was not a holiday in 1960-1981, for instance), so that a figure does not
+//! depend on when a rule changed.
+
+use std::sync::OnceLock;
+
+use chrono::{Datelike, Months, NaiveDate};
+
+/// First and last day of the precomputed range (1900-01-01 and 2200-12-31) as Date32 values.
+const TABLE_FIRST: i32 = -25_567;
+const TABLE_LAST: i32 = 84_370;
+
+/// Day of the week of a Date32 value, 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday).
+pub fn weekday(day: i32) -> u32 {
+    (day + 3).rem_euclid(7) as u32
+}
+
+/// Converts a Date32 value to a calendar date.
+pub fn to_date(day: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(day + EPOCH_CE).expect("Date32 within chrono's range")
+}
+
+/// Converts a calendar date to a Date32 value.
+pub fn from_date(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - EPOCH_CE
+}
+
+/// `NaiveDate::num_days_from_ce()` of 1970-01-01.
+const EPOCH_CE: i32 = 719_163;
+
+/// Builds a date from year, month and day (panics on an impossible date: for constants and tests).
+pub fn ymd(year: i32, month: u32, day: u32) -> i32 {
+    from_date(NaiveDate::from_ymd_opt(year, month, day).expect("valid calendar date"))
+}
+
+/// Easter Sunday of a Gregorian year (anonymous Gregorian algorithm, Meeus/Jones/Butcher).
+pub fn easter_sunday(year: i32) -> i32 {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    ymd(year, month as u32, day as u32)
+}
+
+/// The public holidays of a year, sorted, for the national or the Alsace-Moselle calendar.
+/// Holidays falling on the same day (Ascension on 1 May, as in 2008) appear once.
+pub fn public_holidays(year: i32, alsace_moselle: bool) -> Vec<i32> {
+    let easter = easter_sunday(year);
+    let mut days = vec![
+        ymd(year, 1, 1),
+        easter + 1, // lundi de Pâques
+        ymd(year, 5, 1),
+        ymd(year, 5, 8),
+        easter + 39, // Ascension
+        easter + 50, // lundi de Pentecôte
+        ymd(year, 7, 14),
+        ymd(year, 8, 15),
+        ymd(year, 11, 1),
+        ymd(year, 11, 11),
+        ymd(year, 12, 25),
+    ];
+    if alsace_moselle {
+        days.push(easter - 2); // Vendredi saint (droit local)
+        days.push(ymd(year, 12, 26)); // Saint-Étienne (droit local)
+    }
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+/// Whether `day` is an open day (Monday to Friday, not a public holiday).
+pub fn is_open_day(day: i32, alsace_moselle: bool) -> bool {
+    if let Some(table) = table_index(day) {
+        let cum = cumulative(alsace_moselle);
+        return cum[table + 1] > cum[table];
+    }
+    weekday(day) < 5 && !public_holidays(to_date(day).year(), alsace_moselle).contains(&day)
+}
+
+/// Open days d with `from < d <= to` (`open_days(a, b)` of the catalogue).
+///
+/// Negative when `to < from` (the count of the reversed interval, negated), so that the
+/// function is additive over any adjacent intervals: `open_days(a, b) + open_days(b, c) =
+/// open_days(a, c)`. Constant time inside 1900–2200 (a prefix-sum table built once).
+pub fn open_days(from: i32, to: i32, alsace_moselle: bool) -> i64 {
+    match (table_index(from), table_index(to)) {
+        (Some(a), Some(b)) => {
+            let cum = cumulative(alsace_moselle);
+            i64::from(cum[b + 1]) - i64::from(cum[a + 1])
+        }
+        _ => open_days_slow(from, to, alsace_moselle),
+    }
+}
+
+fn open_days_slow(from: i32, to: i32, alsace_moselle: bool) -> i64 {
+    let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+    let mut count = 0i64;
+    let mut year_cache: Option<(i32, Vec<i32>)> = None;
+    for day in (lo + 1)..=hi {
+        if weekday(day) >= 5 {
+            continue;
+        }
+        let year = to_date(day).year();
+        if year_cache.as_ref().map(|(y, _)| *y) != Some(year) {
+            year_cache = Some((year, public_holidays(year, alsace_moselle)));
+        }
+        let holidays = &year_cache.as_ref().expect("just set").1;
+        if !holidays.contains(&day) {
+            count += 1;
+        }
+    }
+    sign * count
+}
+
+fn table_index(day: i32) -> Option<usize> {
+    (TABLE_FIRST..=TABLE_LAST)
+        .contains(&day)
+        .then(|| (day - TABLE_FIRST) as usize)
+}
+
+/// `cum[i]` = open days among the first `i` days of the table (so `cum[0] = 0`).
+fn cumulative(alsace_moselle: bool) -> &'static [u32] {
+    static NATIONAL: OnceLock<Vec<u32>> = OnceLock::new();
+    static ALSACE_MOSELLE: OnceLock<Vec<u32>> = OnceLock::new();
+    let cell = if alsace_moselle {
+        &ALSACE_MOSELLE
+    } else {
+        &NATIONAL
+    };
+    cell.get_or_init(|| build_cumulative(alsace_moselle))
+}
+
+fn build_cumulative(alsace_moselle: bool) -> Vec<u32> {
+    let first_year = to_date(TABLE_FIRST).year();
+    let last_year = to_date(TABLE_LAST).year();
+    let mut closed = vec![false; (TABLE_LAST - TABLE_FIRST + 1) as usize];
+    for year in first_year..=last_year {
+        for day in public_holidays(year, alsace_moselle) {
+            if let Some(i) = table_index(day) {
+                closed[i] = true;
+            }
+        }
+    }
+    let mut cum = Vec::with_capacity(closed.len() + 1);
+    cum.push(0u32);
+    let mut running = 0u32;
+    for (i, is_holiday) in closed.iter().enumerate() {
+        let day = TABLE_FIRST + i as i32;
+        if weekday(day) < 5 && !is_holiday {
+            running += 1;
+        }
+        cum.push(running);
+    }
+    cum
+}
+
+/// `day + months` calendar months, clamped to the end of the month
+/// (31 January + 1 month = 28 or 29 February). `None` outside chrono's range.
+pub fn add_months(day: i32, months: i64) -> Option<i32> {
+    let date = to_date(day);
+    let shifted = if months >= 0 {
+        date.checked_add_months(Months::new(u32::try_from(months).ok()?))
+    } else {
+        date.checked_sub_months(Months::new(u32::try_from(-months).ok()?))
+    }?;
+    Some(from_date(shifted))
+}
+
+/// Last day of the month that follows the month of `day` (the *sans rupture* deadline:
+/// a pension effective on 1 March must be paid by 30 April).
+pub fn end_of_next_month(day: i32) -> i32 {
+    let date = to_date(day);
+    let first_of_month = date.with_day(1).expect("day 1 exists");
+    let first_after_next = first_of_month
+        .checked_add_months(Months::new(2))
+        .expect("within chrono's range");
+    from_date(first_after_next) - 1
+}
+
+/// Year and month of a day, as the integer `yyyymm` used for period keys (2024-03 → 202403).
+pub fn year_month(day: i32) -> i32 {
+    let date = to_date(day);
+    date.year() * 100 + date.month() as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> i32 {
+        from_date(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+    }
+
+    #[test]
+    fn epoch_and_weekdays() {
+        assert_eq!(ymd(1970, 1, 1), 0);
+        assert_eq!(weekday(0), 3); // Thursday
+        assert_eq!(weekday(d("2024-04-01")), 0); // Monday
+        assert_eq!(TABLE_FIRST, ymd(1900, 1, 1));
+        assert_eq!(TABLE_LAST, ymd(2200, 12, 31));
+    }
+
+    #[test]
+    fn easter_matches_published_dates() {
+        // Published Easter Sundays (Gregorian computus).
+        for (year, date) in [
+            (1900, "1900-04-15"),
+            (1943, "1943-04-25"), // latest possible
+            (2008, "2008-03-23"),
+            (2011, "2011-04-24"),
+            (2019, "2019-04-21"),
+            (2023, "2023-04-09"),
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2027, "2027-03-28"),
+            (2038, "2038-04-25"),
+            (2200, "2200-04-06"),
+            (2285, "2285-03-22"), // earliest possible
+        ] {
+            assert_eq!(easter_sunday(year), d(date), "Easter {year}");
+        }
+    }
+
+    #[test]
+    fn holidays_2024_match_the_official_list() {
+        // Jours fériés 2024 (service-public.fr / Etalab jours-feries-seuls).
+        let expected: Vec<i32> = [
+            "2024-01-01",
+            "2024-04-01",
+            "2024-05-01",
+            "2024-05-08",
+            "2024-05-09",
+            "2024-05-20",
+            "2024-07-14",
+            "2024-08-15",
+            "2024-11-01",
+            "2024-11-11",
+            "2024-12-25",
+        ]
+        .iter()
+        .map(|s| d(s))
+        .collect();
+        assert_eq!(public_holidays(2024, false), expected);
+        let alsace = public_holidays(2024, true);
+        assert_eq!(alsace.len(), 13);
+        assert!(alsace.contains(&d("2024-03-29"))); // Vendredi saint
+        assert!(alsace.contains(&d("2024-12-26")));
+    }
+
+    #[test]
+    fn holidays_2025_and_2026() {
+        let h25 = public_holidays(2025, false);
+        for s in ["2025-04-21", "2025-05-29", "2025-06-09"] {
+            assert!(h25.contains(&d(s)), "{s}");
+        }
+        let h26 = public_holidays(2026, true);
+        for s in ["2026-04-03", "2026-04-06", "2026-05-14", "2026-05-25", "2026-12-26"] {
+            assert!(h26.contains(&d(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn coinciding_holidays_2008_count_once() {
+        // 2008: Ascension fell on 1 May.
+        let h = public_holidays(2008, false);
+        assert_eq!(h.len(), 10);
+        assert_eq!(easter_sunday(2008) + 39, d("2008-05-01"));
+        // Week of 28 April 2008: Thu 1 May (holiday and Ascension), Thu 8 May the next week.
+        assert_eq!(open_days(d("2008-04-27"), d("2008-05-04"), false), 4);
+        assert_eq!(open_days(d("2008-05-04"), d("2008-05-11"), false), 4);
+    }
+
+    #[test]
+    fn holidays_on_weekends_remove_nothing() {
+        // 2021: 1 May and 8 May were Saturdays, 14 July a Wednesday, 15 August a Sunday.
+        assert_eq!(open_days(d("2021-05-02"), d("2021-05-09"), false), 5);
+        assert_eq!(open_days(d("2021-08-15"), d("2021-08-22"), false), 5);
+        // 2021-07-14 (Wednesday) removes one day.
+        assert_eq!(open_days(d("2021-07-11"), d("2021-07-18"), false), 4);
+    }
+
+    #[test]
+    fn open_days_across_easter_national_and_alsace_moselle() {
+        // Received Friday 29 March 2024 (Good Friday), answered Friday 5 April 2024.
+        // National: Mon 1 April is Easter Monday -> open days Tue 2..Fri 5 = 4.
+        let (a, b) = (d("2024-03-29"), d("2024-04-05"));
+        assert_eq!(open_days(a, b, false), 4);
+        assert_eq!(open_days(a, b, true), 4); // Good Friday is day a, excluded (a < d)
+        // Received Thursday 28 March: national counts Good Friday, Alsace-Moselle does not.
+        let a = d("2024-03-28");
+        assert_eq!(open_days(a, b, false), 5);
+        assert_eq!(open_days(a, b, true), 4);
+        // Christmas week 2024 in Alsace-Moselle: 25 and 26 December closed.
+        assert_eq!(open_days(d("2024-12-22"), d("2024-12-29"), false), 4);
+        assert_eq!(open_days(d("2024-12-22"), d("2024-12-29"), true), 3);
+    }
+
+    #[test]
+    fn open_days_same_day_weekend_and_reverse() {
+        let fri = d("2024-06-07");
+        assert_eq!(open_days(fri, fri, false), 0);
+        assert_eq!(open_days(fri, fri + 1, false), 0); // Saturday
+        assert_eq!(open_days(fri, fri + 3, false), 1); // Monday
+        assert_eq!(open_days(fri + 3, fri, false), -1);
+    }
+
+    #[test]
+    fn open_days_properties_additive_and_bounded() {
+        // Deterministic pseudo-random triples across the whole table, both calendars.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = TABLE_FIRST + (x % 100_000) as i32;
+            let b = a + ((x >> 20) % 400) as i32;
+            let c = b + ((x >> 40) % 400) as i32;
+            for am in [false, true] {
+                let ab = open_days(a, b, am);
+                let bc = open_days(b, c, am);
+                assert_eq!(ab + bc, open_days(a, c, am));
+                assert!(ab >= 0 && ab <= i64::from(b - a));
+                assert!(open_days(a, b, true) <= open_days(a, b, false));
+            }
+        }
+    }
+
+    #[test]
+    fn table_and_slow_path_agree() {
+        for (a, b) in [
+            (d("1999-12-20"), d("2000-01-10")),
+            (d("2024-03-25"), d("2024-05-31")),
+            (d("2199-12-01"), d("2200-12-31")),
+        ] {
+            for am in [false, true] {
+                assert_eq!(open_days(a, b, am), open_days_slow(a, b, am));
+            }
+        }
+        // Outside the table: slow path, same rules.
+        let (a, b) = (d("1899-12-25"), d("1900-01-08"));
+        assert_eq!(open_days(a, b, false), 9); // 26-29 Dec 1899, 2-5 Jan and 8 Jan 1900
+        // Full year 2023 national: 260 weekdays minus 9 weekday holidays = 251.
+        assert_eq!(open_days(d("2022-12-31"), d("2023-12-31"), false), 251);
+        assert!(is_open_day(d("2023-12-29"), false));
+        assert!(!is_open_day(d("2023-12-25"), false));
+        assert!(!is_open_day(d("1850-01-01"), false));
+    }
+
+    #[test]
+    fn month_arithmetic_clamps_to_month_end() {
+        assert_eq!(add_months(d("2024-01-31"), 1), Some(d("2024-02-29")));
+        assert_eq!(add_months(d("2023-01-31"), 1), Some(d("2023-02-28")));
+        assert_eq!(add_months(d("2024-01-31"), 4), Some(d("2024-05-31")));
+        assert_eq!(add_months(d("2024-10-31"), 4), Some(d("2025-02-28")));
+        assert_eq!(add_months(d("2024-03-31"), -1), Some(d("2024-02-29")));
+        assert_eq!(add_months(d("2024-06-15"), 0), Some(d("2024-06-15")));
+    }
+
+    #[test]
+    fn end_of_next_month_cases() {
+        assert_eq!(end_of_next_month(d("2024-01-01")), d("2024-02-29"));
+        assert_eq!(end_of_next_month(d("2024-01-31")), d("2024-02-29"));
+        assert_eq!(end_of_next_month(d("2024-03-01")), d("2024-04-30"));
+        assert_eq!(end_of_next_month(d("2024-12-01")), d("2025-01-31"));
+        assert_eq!(end_of_next_month(d("2023-11-30")), d("2023-12-31"));
+    }
+
+    #[test]
+    fn year_month_key() {
+        assert_eq!(year_month(d("2024-03-31")), 202_403);
+        assert_eq!(year_month(d("1999-12-01")), 199_912);
+    }
+}

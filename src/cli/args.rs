@@ -1,0 +1,102 @@
+//! Arguments of the `parangon` command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// parangon — benchmarking of social-security organisms on their COG indicators.
+#[derive(Debug, Parser)]
+#[command(name = "parangon", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Only errors on stderr (no progress).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (-v: info, -vv: debug, including the SQL that runs).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read the extracts, compute every indicator, publish the tables.
+    Run(RunArgs),
+    /// Check the extracts against the contract without computing (exit 1 if rows would be rejected).
+    Validate(ValidateArgs),
+    /// List the indicator catalogue, or show one indicator's definition and SQL.
+    Indicators(IndicatorsArgs),
+    /// Write a synthetic, contract-conformant dataset.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Input root: a folder or file:// URL holding reference/ and the table folders.
+    #[arg(long, default_value = "sample-data")]
+    pub input: String,
+    /// Output folder (replaced atomically at the end of the run).
+    #[arg(long, default_value = "out")]
+    pub output: PathBuf,
+    /// Years to publish, comma-separated (default: every year found).
+    #[arg(long, value_delimiter = ',')]
+    pub years: Vec<i32>,
+    /// Indicator ids to compute, comma-separated (default: the whole catalogue).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogueArgs {
+    /// Folder of the indicator definitions [default: $PARANGON_PIPELINES or ./pipelines].
+    #[arg(long)]
+    pub pipelines: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Input root: a folder or file:// URL.
+    #[arg(long, default_value = "sample-data")]
+    pub input: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicatorsArgs {
+    #[command(subcommand)]
+    pub action: Option<IndicatorsAction>,
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndicatorsAction {
+    /// Print one indicator's definitions and the SQL that computes them.
+    Show {
+        /// Indicator id, e.g. claims_fse_delay_p90.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write the dataset to.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Number of caisses (at least 5).
+    #[arg(long, default_value_t = 12)]
+    pub caisses: usize,
+    /// Years, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "2023,2024")]
+    pub years: Vec<i32>,
+    /// Claims per caisse and year (other tables are proportional).
+    #[arg(long, default_value_t = 2000)]
+    pub rows_per_caisse: usize,
+    /// Random seed: the same seed writes the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of rows made invalid on purpose (0 for none).
+    #[arg(long, default_value_t = 0.002)]
+    pub invalid_rate: f64,
+}

@@ -1,0 +1,169 @@
+//! The commands: each turns arguments into a library call and prints its result.
+
+use std::fmt::Write as _;
+
+use super::args::{CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, ValidateArgs};
+use super::printer::{Printer, group};
+use crate::catalogue::Catalogue;
+use crate::error::Error;
+use crate::generate::{self, GenerateOptions};
+use crate::run::{self, RunOptions};
+
+/// What a command asks `main` to exit with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The command ran and found problems in the data (exit 1).
+    DataProblems,
+}
+
+fn pipelines(args: &CatalogueArgs) -> std::path::PathBuf {
+    args.pipelines.clone().unwrap_or_else(run::default_pipelines)
+}
+
+pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
+    let options = RunOptions {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        pipelines: pipelines(&args.catalogue),
+        years: args.years.clone(),
+        select: args.select.clone(),
+    };
+    let progress = printer.progress();
+    let summary = run::run(&options, &progress).await?;
+    let (mut read, mut rejected) = (0, 0);
+    for t in &summary.tables {
+        read += t.counts.rows_read;
+        rejected += t.counts.rows_rejected;
+    }
+    let mut out = String::new();
+    writeln!(out, "parangon run {}", summary.run_id).ok();
+    writeln!(
+        out,
+        "  rows read      {} in {} tables ({} rejected, see rejects/)",
+        group(read),
+        summary.tables.len(),
+        group(rejected)
+    )
+    .ok();
+    writeln!(
+        out,
+        "  indicators     {} definitions computed, {} values",
+        summary.definitions_computed,
+        group(summary.values as u64)
+    )
+    .ok();
+    for n in &summary.not_computed {
+        writeln!(out, "  not computed   {} ({}): {}", n.indicator_id, n.definition, n.reason).ok();
+    }
+    writeln!(out, "  outputs        {} ({} files)", summary.output.display(), summary.files_written).ok();
+    writeln!(out, "  time           {:.2} s", summary.seconds).ok();
+    print!("{out}");
+    Ok(Outcome::Success)
+}
+
+pub async fn validate(args: &ValidateArgs, printer: Printer) -> Result<Outcome, Error> {
+    let progress = printer.progress();
+    let (tables, missing) = run::validate(&args.input, &progress).await?;
+    let mut out = String::new();
+    let mut any = false;
+    for t in &tables {
+        writeln!(
+            out,
+            "{:<14} {:>12} read {:>12} accepted {:>10} rejected",
+            t.table,
+            group(t.counts.rows_read),
+            group(t.counts.rows_accepted),
+            group(t.counts.rows_rejected)
+        )
+        .ok();
+        for (reason, n) in t.rejects.reason_counts() {
+            any = true;
+            writeln!(out, "    {:>10}  {reason}", group(n)).ok();
+        }
+        for r in t.rejects.rows.iter().take(3) {
+            writeln!(
+                out,
+                "      e.g. {} row {}: {}",
+                r.source_file, r.row_number, r.reason
+            )
+            .ok();
+        }
+        for w in &t.warnings {
+            writeln!(out, "    warning: {w}").ok();
+        }
+    }
+    for m in missing {
+        writeln!(out, "{m:<14} absent (its indicators will be reported as not computed)").ok();
+    }
+    print!("{out}");
+    Ok(if any { Outcome::DataProblems } else { Outcome::Success })
+}
+
+pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
+    let catalogue = Catalogue::load(&pipelines(&args.catalogue))?;
+    match &args.action {
+        None => {
+            let mut out = String::new();
+            writeln!(out, "{:<34} {:<10} {:<6} {:<7} {:<13} origin", "id", "definition", "unit", "better", "table").ok();
+            for i in &catalogue.indicators {
+                writeln!(
+                    out,
+                    "{:<34} {:<10} {:<6} {:<7} {:<13} {}",
+                    i.id,
+                    i.definition,
+                    i.unit.as_str(),
+                    i.direction.as_str(),
+                    i.table,
+                    i.origin
+                )
+                .ok();
+            }
+            print!("{out}");
+        }
+        Some(IndicatorsAction::Show { id }) => {
+            let definitions = catalogue.definitions_of(id);
+            if definitions.is_empty() {
+                return Err(crate::error::CatalogueError::UnknownIndicator {
+                    id: id.clone(),
+                    suggestion: catalogue.closest_id(id),
+                }
+                .into());
+            }
+            let mut out = String::new();
+            let mut table_sql = String::new();
+            for def in definitions {
+                let (explain, sql) = crate::compute::explain(&catalogue, def).await?;
+                writeln!(out, "{def}\n\nIn the query of table {} (one scan for all its indicators):\n{explain}\n", def.table).ok();
+                table_sql = sql;
+            }
+            writeln!(out, "The whole query:\n{table_sql}").ok();
+            print!("{out}");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+pub fn generate(args: &GenerateArgs, printer: Printer) -> Result<Outcome, Error> {
+    if args.caisses < 5 {
+        return Err(Error::Usage("--caisses must be at least 5 (three single-caisse organisms, a CPAM and a Carsat)".into()));
+    }
+    let options = GenerateOptions {
+        caisses: args.caisses,
+        years: args.years.clone(),
+        rows_per_caisse: args.rows_per_caisse,
+        seed: args.seed,
+        invalid_rate: args.invalid_rate,
+    };
+    let report = generate::generate(&args.output, &options).map_err(|source| Error::Io {
+        context: format!("writing the dataset to {}", args.output.display()),
+        source,
+    })?;
+    printer.note(&format!("wrote {} files to {}", report.files.len(), args.output.display()));
+    let mut out = String::new();
+    for (table, rows) in &report.rows {
+        writeln!(out, "{table:<14} {:>12} rows ({} invalid on purpose)", group(*rows), report.invalid_rows(table)).ok();
+    }
+    print!("{out}");
+    Ok(Outcome::Success)
+}

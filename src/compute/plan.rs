@@ -1,0 +1,391 @@
+//! Compiles every indicator of one source table into **one** aggregate query (the table's
+//! *cube*), so that each table is scanned once per run whatever the number of indicators.
+//!
+//! The query groups the accepted rows by `caisse_id` and by the union of the keys the
+//! indicators need — period months, breakdown values, and the integer values behind a P90 — and
+//! sums, per indicator, the few additive measures its method needs (record counts, sums of
+//! values, numerators and denominators). Every level and year is then an exact sum of cube
+//! cells ([`super::rollup`]), and a P90 comes from the histogram of delays the cube holds.
+//!
+//! ```sql
+//! SELECT caisse_id, k0, k1, …, COUNT(r0) AS m0, SUM(r0) AS m1, …
+//! FROM (SELECT caisse_id, <key expr> AS k0, …, CASE WHEN <filter> THEN <value> END AS r0, …
+//!       FROM claims)
+//! GROUP BY caisse_id, k0, k1, …
+//! ```
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+
+use crate::catalogue::{Grain, Indicator, Method};
+use crate::error::ComputeError;
+
+/// An aggregate over one row-level column of the inner query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Count,
+    Sum,
+}
+
+/// What a measure aggregates: a row-level column of the inner query, or a key column (the
+/// count of a histogram cell is the count of its key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Row(usize),
+    Key(usize),
+}
+
+/// How the sum of a value column is carried: exact integers, or decimals with 6 digits
+/// (amounts in euros), so that every sum is exact and independent of the row order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numeric {
+    Integer,
+    Decimal,
+}
+
+/// Which accumulator of a cell a measure feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// Records: denominator of a share or mean, records of a ratio or sum, P90 count.
+    Records,
+    /// Sum of values (mean, sum) or records meeting the condition (share).
+    Sum,
+    /// Ratio numerator.
+    RatioNumerator,
+    /// Ratio denominator.
+    RatioDenominator,
+}
+
+/// A measure of an indicator: which cube column, added to which slot, at which period key.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    pub slot: Slot,
+    pub measure: usize,
+    pub period_key: usize,
+}
+
+/// An indicator compiled against its table's cube.
+#[derive(Debug, Clone)]
+pub struct CompiledIndicator {
+    pub def: Indicator,
+    pub contributions: Vec<Contribution>,
+    pub dimension_key: Option<usize>,
+    /// P90: the histogram key (the integer value) and the count measure, at `period_key`.
+    pub histogram: Option<(usize, usize, usize)>,
+}
+
+/// The cube query of one table and how each indicator reads it.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub table: String,
+    pub keys: Vec<String>,
+    /// Inner row-level expressions.
+    pub rows: Vec<String>,
+    /// Outer aggregates: (what, aggregate, numeric kind of the result).
+    pub measures: Vec<(Source, Aggregate, Numeric)>,
+    pub indicators: Vec<CompiledIndicator>,
+    pub sql: String,
+}
+
+impl TablePlan {
+    /// Compiles `indicators` (all of `table`). `ctx` must have the table and the functions
+    /// registered: expression types are found by planning, without reading any data.
+    pub async fn compile(
+        ctx: &SessionContext,
+        table: &str,
+        indicators: &[&Indicator],
+    ) -> Result<Self, ComputeError> {
+        let mut plan = TablePlan {
+            table: table.to_string(),
+            keys: Vec::new(),
+            rows: Vec::new(),
+            measures: Vec::new(),
+            indicators: Vec::new(),
+            sql: String::new(),
+        };
+        for ind in indicators {
+            let compiled = plan.add(ctx, ind).await?;
+            plan.indicators.push(compiled);
+        }
+        plan.sql = plan.render();
+        Ok(plan)
+    }
+
+    async fn add(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+    ) -> Result<CompiledIndicator, ComputeError> {
+        let filter = ind.full_filter();
+        self.expect_type(ctx, ind, &filter, "filter", |t| t == &DataType::Boolean)
+            .await?;
+        let period_key = self.period_key(ctx, ind, &ind.period_date).await?;
+        let dimension_key = ind
+            .dimension
+            .as_ref()
+            .map(|d| self.key(format!("CAST(({d}) AS VARCHAR)")));
+        let mut contributions = Vec::new();
+        let mut histogram = None;
+        let mut add = |plan: &mut Self, slot, row: usize, agg, numeric, period_key| {
+            let measure = plan.measure(Source::Row(row), agg, numeric);
+            contributions.push(Contribution {
+                slot,
+                measure,
+                period_key,
+            });
+        };
+        match ind.method {
+            Method::Mean | Method::Sum => {
+                let value = ind.value.as_deref().expect("checked at load");
+                let (cast, numeric) = self.numeric(ctx, ind, value, "value").await?;
+                let row = self.row(format!("CASE WHEN {filter} THEN {cast} END"));
+                add(self, Slot::Sum, row, Aggregate::Sum, numeric, period_key);
+                match &ind.denominator_population {
+                    None => add(self, Slot::Records, row, Aggregate::Count, numeric, period_key),
+                    Some(pop) => {
+                        let den_period = self.period_key(ctx, ind, &pop.period_date).await?;
+                        let den_filter = ind.full_filter_with(pop.filter.as_deref());
+                        self.expect_type(ctx, ind, &den_filter, "denominator filter", |t| {
+                            t == &DataType::Boolean
+                        })
+                        .await?;
+                        let row = self.row(format!("CASE WHEN {den_filter} THEN 1 END"));
+                        add(self, Slot::Records, row, Aggregate::Count, Numeric::Integer, den_period);
+                    }
+                }
+            }
+            Method::Share => {
+                let condition = ind.condition.as_deref().expect("checked at load");
+                self.expect_type(ctx, ind, condition, "condition", |t| t == &DataType::Boolean)
+                    .await?;
+                // A null condition (an open record) counts as not met: it stays in the denominator.
+                let row = self.row(format!(
+                    "CASE WHEN {filter} THEN CASE WHEN ({condition}) THEN 1 ELSE 0 END END"
+                ));
+                add(self, Slot::Records, row, Aggregate::Count, Numeric::Integer, period_key);
+                add(self, Slot::Sum, row, Aggregate::Sum, Numeric::Integer, period_key);
+            }
+            Method::Ratio => {
+                let num = ind.numerator.as_deref().expect("checked at load");
+                let den = ind.denominator.as_deref().expect("checked at load");
+                let (num_cast, _) = self.numeric(ctx, ind, num, "numerator").await?;
+                let (den_cast, _) = self.numeric(ctx, ind, den, "denominator").await?;
+                // A row counts only when both sides are known (a null activity volume must not
+                // add its cost to the numerator alone).
+                let both = format!("{filter} AND ({num}) IS NOT NULL AND ({den}) IS NOT NULL");
+                let to_decimal = |c: &str| format!("CAST({c} AS DECIMAL(38, 6))");
+                let a = self.row(format!("CASE WHEN {both} THEN {} END", to_decimal(&num_cast)));
+                let b = self.row(format!("CASE WHEN {both} THEN {} END", to_decimal(&den_cast)));
+                add(self, Slot::RatioNumerator, a, Aggregate::Sum, Numeric::Decimal, period_key);
+                add(self, Slot::RatioDenominator, b, Aggregate::Sum, Numeric::Decimal, period_key);
+                add(self, Slot::Records, a, Aggregate::Count, Numeric::Decimal, period_key);
+            }
+            Method::P90 => {
+                let value = ind.value.as_deref().expect("checked at load");
+                let (_, numeric) = self.numeric(ctx, ind, value, "value").await?;
+                if numeric != Numeric::Integer {
+                    return Err(ComputeError::Definition {
+                        indicator: ind.key(),
+                        message: format!(
+                            "a P90 is taken over whole numbers (delays in days); `{value}` is not an integer"
+                        ),
+                    });
+                }
+                let key = self.key(format!("CASE WHEN {filter} THEN CAST(({value}) AS BIGINT) END"));
+                let measure = self.measure(Source::Key(key), Aggregate::Count, Numeric::Integer);
+                histogram = Some((key, measure, period_key));
+            }
+        }
+        Ok(CompiledIndicator {
+            def: ind.clone(),
+            contributions,
+            dimension_key,
+            histogram,
+        })
+    }
+
+    async fn period_key(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        period_date: &str,
+    ) -> Result<usize, ComputeError> {
+        let expr = match ind.grain {
+            Grain::Month => {
+                self.expect_type(ctx, ind, period_date, "period_date", |t| {
+                    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+                })
+                .await?;
+                format!("year_month(CAST(({period_date}) AS DATE))")
+            }
+            Grain::Year => {
+                self.expect_type(ctx, ind, period_date, "period_date", DataType::is_integer)
+                    .await?;
+                format!("CAST(({period_date}) AS INT) * 100")
+            }
+        };
+        Ok(self.key(expr))
+    }
+
+    /// The cast that makes a value's sum exact, by the value's type.
+    async fn numeric(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        expr: &str,
+        what: &str,
+    ) -> Result<(String, Numeric), ComputeError> {
+        let ty = self.type_of(ctx, ind, expr, what).await?;
+        if ty.is_integer() || ty == DataType::Boolean {
+            Ok((format!("CAST(({expr}) AS BIGINT)"), Numeric::Integer))
+        } else if ty.is_floating() || matches!(ty, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+            Ok((format!("CAST(({expr}) AS DECIMAL(38, 6))"), Numeric::Decimal))
+        } else {
+            Err(ComputeError::Definition {
+                indicator: ind.key(),
+                message: format!("{what} `{expr}` is of type {ty}, not a number"),
+            })
+        }
+    }
+
+    async fn expect_type(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        expr: &str,
+        what: &str,
+        ok: impl Fn(&DataType) -> bool,
+    ) -> Result<(), ComputeError> {
+        let ty = self.type_of(ctx, ind, expr, what).await?;
+        if ok(&ty) {
+            Ok(())
+        } else {
+            Err(ComputeError::Definition {
+                indicator: ind.key(),
+                message: format!("{what} `{expr}` has type {ty}, which does not fit"),
+            })
+        }
+    }
+
+    /// Plans `SELECT expr FROM table` (no data is read) and returns the expression's type.
+    async fn type_of(
+        &self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        expr: &str,
+        what: &str,
+    ) -> Result<DataType, ComputeError> {
+        let sql = format!("SELECT ({expr}) AS v FROM {}", self.table);
+        let df = ctx.sql(&sql).await.map_err(|e| ComputeError::Sql {
+            indicator: ind.key(),
+            id: ind.id.clone(),
+            file: ind.file.clone(),
+            table: self.table.clone(),
+            message: format!("{what} `{expr}`: {}", first_line(&e.to_string())),
+        })?;
+        Ok(df.schema().field(0).data_type().clone())
+    }
+
+    fn key(&mut self, expr: String) -> usize {
+        intern(&mut self.keys, expr)
+    }
+
+    fn row(&mut self, expr: String) -> usize {
+        intern(&mut self.rows, expr)
+    }
+
+    fn measure(&mut self, source: Source, agg: Aggregate, numeric: Numeric) -> usize {
+        if let Some(i) = self
+            .measures
+            .iter()
+            .position(|(s, a, _)| *s == source && *a == agg)
+        {
+            return i;
+        }
+        self.measures.push((source, agg, numeric));
+        self.measures.len() - 1
+    }
+
+    fn render(&self) -> String {
+        let mut inner: Vec<String> = vec!["caisse_id".into()];
+        inner.extend(self.keys.iter().enumerate().map(|(i, k)| format!("{k} AS k{i}")));
+        inner.extend(self.rows.iter().enumerate().map(|(i, r)| format!("{r} AS r{i}")));
+        let mut group: Vec<String> = vec!["caisse_id".into()];
+        group.extend((0..self.keys.len()).map(|i| format!("k{i}")));
+        let mut outer = group.clone();
+        for (i, (source, agg, _)) in self.measures.iter().enumerate() {
+            outer.push(format!("{}({}) AS m{i}", agg.sql(), source.column()));
+        }
+        format!(
+            "SELECT {}\nFROM (\n  SELECT {}\n  FROM {}\n) AS cube_rows\nGROUP BY {}",
+            outer.join(",\n       "),
+            inner.join(",\n         "),
+            self.table,
+            group.join(", ")
+        )
+    }
+
+    /// The SQL a measure aggregates.
+    fn source_sql(&self, source: Source) -> &str {
+        match source {
+            Source::Row(r) => &self.rows[r],
+            Source::Key(k) => &self.keys[k],
+        }
+    }
+
+    /// The part of the query that concerns one indicator, for `parangon indicators show`.
+    pub fn explain(&self, ind: &CompiledIndicator) -> String {
+        let mut lines = Vec::new();
+        let mut keys: Vec<usize> = ind.contributions.iter().map(|c| c.period_key).collect();
+        keys.extend(ind.dimension_key);
+        if let Some((k, _, p)) = ind.histogram {
+            keys.push(k);
+            keys.push(p);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            lines.push(format!("  group key k{k} = {}", self.keys[k]));
+        }
+        let mut measures: Vec<(usize, Slot)> =
+            ind.contributions.iter().map(|c| (c.measure, c.slot)).collect();
+        if let Some((_, m, _)) = ind.histogram {
+            measures.push((m, Slot::Records));
+        }
+        for (m, slot) in measures {
+            let (source, agg, _) = self.measures[m];
+            lines.push(format!("  m{m} ({slot:?}) = {}({})", agg.sql(), self.source_sql(source)));
+        }
+        lines.join("\n")
+    }
+}
+
+impl Aggregate {
+    fn sql(&self) -> &'static str {
+        match self {
+            Aggregate::Count => "COUNT",
+            Aggregate::Sum => "SUM",
+        }
+    }
+}
+
+impl Source {
+    fn column(self) -> String {
+        match self {
+            Source::Row(r) => format!("r{r}"),
+            Source::Key(k) => format!("k{k}"),
+        }
+    }
+}
+
+fn intern(list: &mut Vec<String>, expr: String) -> usize {
+    if let Some(i) = list.iter().position(|e| *e == expr) {
+        return i;
+    }
+    list.push(expr);
+    list.len() - 1
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}

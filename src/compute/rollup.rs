@@ -1,0 +1,431 @@
+//! From a table's cube to indicator values at every level and period.
+//!
+//! The conventions are those of `../shared/spec/indicators.md`: a level pools the records of
+//! its caisses (sums of numerators over sums of denominators, a percentile over all their
+//! records — never a mean of caisse rates); a year pools its months unless the definition says
+//! otherwise (COG variants that average monthly values); a P90 is the nearest rank.
+//! All sums are exact integers (counts, whole days, or euros in millionths), so the result does
+//! not depend on the order rows were read in.
+
+use std::collections::{BTreeMap, HashMap};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+
+use super::plan::{Aggregate, Numeric, Slot, TablePlan};
+use super::values::{IndicatorValue, Level};
+use crate::catalogue::{Method, YearRollup};
+use crate::error::ComputeError;
+use crate::ingest::Reference;
+
+/// Sums are carried in millionths so that euros with cents and whole days add up exactly.
+const MICRO: i128 = 1_000_000;
+
+/// Additive accumulator of one cell.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    records: i64,
+    sum: i128,
+    ratio_numerator: i128,
+    ratio_denominator: i128,
+    histogram: BTreeMap<i64, i64>,
+}
+
+impl Acc {
+    fn merge(&mut self, other: &Acc) {
+        self.records += other.records;
+        self.sum += other.sum;
+        self.ratio_numerator += other.ratio_numerator;
+        self.ratio_denominator += other.ratio_denominator;
+        for (v, c) in &other.histogram {
+            *self.histogram.entry(*v).or_default() += c;
+        }
+    }
+
+    /// (numerator, denominator, value, n_records) by the indicator's method; `None` when the
+    /// value is undefined (no record, or a zero denominator).
+    fn evaluate(&self, method: Method, scale: f64) -> Option<(Option<f64>, Option<f64>, f64, i64)> {
+        let sum = self.sum as f64 / MICRO as f64;
+        let n = self.records;
+        match method {
+            Method::Mean => (n > 0).then(|| (Some(sum), Some(n as f64), sum / n as f64, n)),
+            Method::Share => (n > 0).then(|| (Some(sum), Some(n as f64), 100.0 * sum / n as f64, n)),
+            Method::Sum => (n > 0).then(|| (Some(sum), Some(n as f64), scale * sum, n)),
+            Method::Ratio => (self.ratio_denominator != 0).then(|| {
+                let (a, b) = (
+                    self.ratio_numerator as f64 / MICRO as f64,
+                    self.ratio_denominator as f64 / MICRO as f64,
+                );
+                (Some(a), Some(b), scale * a / b, n)
+            }),
+            Method::P90 => nearest_rank_p90(&self.histogram).map(|v| (None, Some(n as f64), v as f64, n)),
+        }
+    }
+}
+
+/// The 9th decile by nearest rank: the smallest v such that at least 90 % of the records have
+/// a value ≤ v (indicators.md, "9th decile"). `histogram` maps values to record counts.
+pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
+    let n: i64 = histogram.values().sum();
+    if n <= 0 {
+        return None;
+    }
+    let rank = (9 * n + 9) / 10; // ceil(0.9 × n) in integers
+    let mut cumulative = 0;
+    for (value, count) in histogram {
+        cumulative += count;
+        if cumulative >= rank {
+            return Some(*value);
+        }
+    }
+    None
+}
+
+/// A cell of the output before evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Cell {
+    level: Level,
+    /// Caisse index, organism index, or 0 for the nation.
+    unit: u32,
+    /// Interned dimension value; `None` for the whole.
+    dimension: Option<u32>,
+    year: i32,
+    /// `None` for the year.
+    month: Option<i32>,
+}
+
+/// Reads the cube of `plan` and returns every indicator value of its indicators.
+pub fn rollup(
+    plan: &TablePlan,
+    cube: &[RecordBatch],
+    reference: &Reference,
+    years: &[i32],
+) -> Result<Vec<IndicatorValue>, ComputeError> {
+    let organisms = reference.organisms();
+    let organism_of: Vec<u32> = reference
+        .caisses
+        .iter()
+        .map(|c| organisms.binary_search(&c.organism).expect("listed") as u32)
+        .collect();
+    let mut dimension_values: Vec<String> = Vec::new();
+    let mut dimension_index: HashMap<String, u32> = HashMap::new();
+    // Step 1: per indicator, cube rows → (caisse, period, dimension value) accumulators.
+    let mut base: Vec<HashMap<(u32, i32, Option<u32>), Acc>> =
+        vec![HashMap::new(); plan.indicators.len()];
+    for batch in cube {
+        let columns = CubeColumns::read(plan, batch)?;
+        for row in 0..batch.num_rows() {
+            let caisse_id = columns.caisse.value(row);
+            let Some(caisse) = reference.index_of(caisse_id) else {
+                continue; // cannot happen: ingest rejected unknown caisses
+            };
+            for (ind, cells) in plan.indicators.iter().zip(base.iter_mut()) {
+                let dimension = match ind.dimension_key {
+                    None => None,
+                    Some(k) => match columns.text_key(k, row) {
+                        None => None,
+                        Some(v) => Some(*dimension_index.entry(v.to_string()).or_insert_with(|| {
+                            dimension_values.push(v.to_string());
+                            (dimension_values.len() - 1) as u32
+                        })),
+                    },
+                };
+                for c in &ind.contributions {
+                    let (Some(period), Some(value)) =
+                        (columns.int_key(c.period_key, row), columns.measure(c.measure, row))
+                    else {
+                        continue;
+                    };
+                    if value == 0 {
+                        continue;
+                    }
+                    let acc = cells.entry((caisse as u32, period as i32, dimension)).or_default();
+                    match c.slot {
+                        Slot::Records => acc.records += value as i64,
+                        Slot::Sum => acc.sum += value,
+                        Slot::RatioNumerator => acc.ratio_numerator += value,
+                        Slot::RatioDenominator => acc.ratio_denominator += value,
+                    }
+                }
+                if let Some((key, measure, period_key)) = ind.histogram {
+                    let (Some(v), Some(count), Some(period)) = (
+                        columns.int_key(key, row),
+                        columns.measure(measure, row),
+                        columns.int_key(period_key, row),
+                    ) else {
+                        continue;
+                    };
+                    if count == 0 {
+                        continue;
+                    }
+                    let acc = cells.entry((caisse as u32, period as i32, dimension)).or_default();
+                    acc.records += count as i64;
+                    *acc.histogram.entry(v).or_default() += count as i64;
+                }
+            }
+        }
+    }
+    // Step 2: roll each base cell up to its levels, breakdown totals, months and years.
+    let mut out = Vec::new();
+    for (ind, cells) in plan.indicators.iter().zip(base) {
+        let def = &ind.def;
+        let pooled_year = def.year_rollup == YearRollup::Pooled;
+        let mut rolled: BTreeMap<Cell, Acc> = BTreeMap::new();
+        for ((caisse, period, dimension), acc) in cells {
+            let (year, month) = (period / 100, period % 100);
+            if !years.is_empty() && !years.contains(&year) {
+                continue;
+            }
+            let mut units = vec![
+                (Level::Caisse, caisse),
+                (Level::Organism, organism_of[caisse as usize]),
+            ];
+            if def.organism_scope().is_none() {
+                units.push((Level::National, 0));
+            }
+            let mut dimensions = vec![None];
+            if dimension.is_some() {
+                dimensions.push(dimension);
+            }
+            let mut months = Vec::new();
+            if month != 0 {
+                months.push(Some(month));
+            }
+            if pooled_year || month == 0 {
+                months.push(None);
+            }
+            for &(level, unit) in &units {
+                for &dimension in &dimensions {
+                    for &month in &months {
+                        let cell = Cell {
+                            level,
+                            unit,
+                            dimension,
+                            year,
+                            month,
+                        };
+                        rolled.entry(cell).or_default().merge(&acc);
+                    }
+                }
+            }
+        }
+        let scale = def.scale.unwrap_or(1.0);
+        let mut values: BTreeMap<Cell, (Option<f64>, Option<f64>, f64, i64)> = rolled
+            .iter()
+            .filter_map(|(cell, acc)| acc.evaluate(def.method, scale).map(|v| (cell.clone(), v)))
+            .collect();
+        if !pooled_year {
+            values.extend(years_from_months(&values, def.year_rollup));
+        }
+        for (cell, (numerator, denominator, value, n_records)) in values {
+            let (caisse_id, organism) = match cell.level {
+                Level::Caisse => {
+                    let c = &reference.caisses[cell.unit as usize];
+                    (Some(c.caisse_id.clone()), Some(c.organism.clone()))
+                }
+                Level::Organism => (None, Some(organisms[cell.unit as usize].clone())),
+                Level::National => (None, None),
+            };
+            out.push(IndicatorValue {
+                indicator_id: def.id.clone(),
+                definition: def.definition.clone(),
+                level: cell.level,
+                caisse_id,
+                organism,
+                dimension: cell.dimension.and(def.dimension.clone()),
+                dimension_value: cell.dimension.map(|d| dimension_values[d as usize].clone()),
+                year: cell.year,
+                month: cell.month,
+                numerator,
+                denominator,
+                value,
+                unit: def.unit,
+                n_records,
+                target_op: None,
+                target: None,
+                target_met: None,
+                suppressed: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Yearly values of a variant that averages its monthly values (CRPCEN: unweighted mean of the
+/// monthly means; Camieg: monthly P90s weighted by their monthly record counts).
+fn years_from_months(
+    months: &BTreeMap<Cell, (Option<f64>, Option<f64>, f64, i64)>,
+    rollup: YearRollup,
+) -> Vec<(Cell, (Option<f64>, Option<f64>, f64, i64))> {
+    let mut by_year: BTreeMap<Cell, Vec<(f64, i64)>> = BTreeMap::new();
+    for (cell, (_, _, value, n)) in months {
+        if cell.month.is_some() {
+            let year_cell = Cell {
+                month: None,
+                ..cell.clone()
+            };
+            by_year.entry(year_cell).or_default().push((*value, *n));
+        }
+    }
+    by_year
+        .into_iter()
+        .filter_map(|(cell, monthly)| {
+            let records: i64 = monthly.iter().map(|(_, n)| n).sum();
+            let value = match rollup {
+                YearRollup::MeanOfMonths => {
+                    monthly.iter().map(|(v, _)| v).sum::<f64>() / monthly.len() as f64
+                }
+                YearRollup::WeightedMeanOfMonths => {
+                    if records == 0 {
+                        return None;
+                    }
+                    monthly.iter().map(|(v, n)| v * *n as f64).sum::<f64>() / records as f64
+                }
+                YearRollup::Pooled => unreachable!("pooled years are summed, not averaged"),
+            };
+            Some((cell, (None, Some(records as f64), value, records)))
+        })
+        .collect()
+}
+
+/// Typed access to the cube's columns.
+struct CubeColumns {
+    caisse: datafusion::arrow::array::StringArray,
+    keys: Vec<KeyColumn>,
+    measures: Vec<Vec<Option<i128>>>,
+}
+
+enum KeyColumn {
+    Int(datafusion::arrow::array::Int64Array),
+    Text(datafusion::arrow::array::StringArray),
+}
+
+impl CubeColumns {
+    fn read(plan: &TablePlan, batch: &RecordBatch) -> Result<Self, ComputeError> {
+        let err = |e: datafusion::arrow::error::ArrowError| ComputeError::Query {
+            table: plan.table.clone(),
+            source: e.into(),
+        };
+        let text = |i: usize| -> Result<datafusion::arrow::array::StringArray, ComputeError> {
+            Ok(cast(batch.column(i), &DataType::Utf8)
+                .map_err(err)?
+                .as_string::<i32>()
+                .clone())
+        };
+        let caisse = text(0)?;
+        let mut keys = Vec::with_capacity(plan.keys.len());
+        for k in 0..plan.keys.len() {
+            let column = batch.column(1 + k);
+            keys.push(match column.data_type() {
+                t if t.is_integer() => KeyColumn::Int(
+                    cast(column, &DataType::Int64)
+                        .map_err(err)?
+                        .as_primitive::<Int64Type>()
+                        .clone(),
+                ),
+                _ => KeyColumn::Text(text(1 + k)?),
+            });
+        }
+        let mut measures = Vec::with_capacity(plan.measures.len());
+        for (m, (_, agg, numeric)) in plan.measures.iter().enumerate() {
+            let column = batch.column(1 + plan.keys.len() + m);
+            let values: Vec<Option<i128>> = match (agg, numeric, column.data_type()) {
+                (Aggregate::Count, _, _) => cast(column, &DataType::Int64)
+                    .map_err(err)?
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map(i128::from))
+                    .collect(),
+                (Aggregate::Sum, Numeric::Integer, _) => cast(column, &DataType::Int64)
+                    .map_err(err)?
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map(|v| i128::from(v) * MICRO))
+                    .collect(),
+                (Aggregate::Sum, Numeric::Decimal, DataType::Decimal128(_, scale)) => {
+                    let shift = 6 - i32::from(*scale);
+                    column
+                        .as_primitive::<Decimal128Type>()
+                        .iter()
+                        .map(|v| v.map(|v| rescale(v, shift)))
+                        .collect()
+                }
+                (_, _, other) => {
+                    return Err(ComputeError::Query {
+                        table: plan.table.clone(),
+                        source: datafusion::error::DataFusionError::Internal(format!(
+                            "measure m{m} has unexpected type {other}"
+                        )),
+                    });
+                }
+            };
+            measures.push(values);
+        }
+        Ok(Self {
+            caisse,
+            keys,
+            measures,
+        })
+    }
+
+    fn int_key(&self, k: usize, row: usize) -> Option<i64> {
+        match &self.keys[k] {
+            KeyColumn::Int(a) => a.is_valid(row).then(|| a.value(row)),
+            KeyColumn::Text(_) => None,
+        }
+    }
+
+    fn text_key(&self, k: usize, row: usize) -> Option<&str> {
+        match &self.keys[k] {
+            KeyColumn::Text(a) => a.is_valid(row).then(|| a.value(row)),
+            KeyColumn::Int(_) => None,
+        }
+    }
+
+    fn measure(&self, m: usize, row: usize) -> Option<i128> {
+        self.measures[m][row]
+    }
+}
+
+fn rescale(v: i128, shift: i32) -> i128 {
+    match shift.cmp(&0) {
+        std::cmp::Ordering::Equal => v,
+        std::cmp::Ordering::Greater => v * 10i128.pow(shift as u32),
+        std::cmp::Ordering::Less => v / 10i128.pow((-shift) as u32),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hist(pairs: &[(i64, i64)]) -> BTreeMap<i64, i64> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn p90_nearest_rank() {
+        // 10 records 1..10: rank ceil(9) = 9 → 9.
+        let h: BTreeMap<i64, i64> = (1..=10).map(|v| (v, 1)).collect();
+        assert_eq!(nearest_rank_p90(&h), Some(9));
+        // 11 records 1..11: rank ceil(9.9) = 10 → 10 (interpolation would give 10.0 too, but
+        // 12 records 1..12: rank ceil(10.8) = 11 → 11, where interpolation gives 10.9).
+        let h: BTreeMap<i64, i64> = (1..=12).map(|v| (v, 1)).collect();
+        assert_eq!(nearest_rank_p90(&h), Some(11));
+        // One record.
+        assert_eq!(nearest_rank_p90(&hist(&[(4, 1)])), Some(4));
+        // Ties: 9 records at 2 days, 1 at 30: rank 9 → 2.
+        assert_eq!(nearest_rank_p90(&hist(&[(2, 9), (30, 1)])), Some(2));
+        // 8 at 2 days, 2 at 30: rank 9 → 30.
+        assert_eq!(nearest_rank_p90(&hist(&[(2, 8), (30, 2)])), Some(30));
+        assert_eq!(nearest_rank_p90(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn rescale_decimals_to_micro() {
+        assert_eq!(rescale(1234, 4), 12_340_000); // 12.34 at scale 2 → 12.34 million millionths
+        assert_eq!(rescale(12_340_000, 0), 12_340_000);
+        assert_eq!(rescale(1_234_000_000, -3), 1_234_000);
+    }
+}

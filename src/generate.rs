@@ -1,0 +1,725 @@
+//! `parangon generate`: a synthetic dataset conforming to the contract, deterministic for a seed.
+//!
+//! It models several organisms — a CNAM-like network of CPAM, a CNAV-like network of Carsat,
+//! and Cavimac, CRPCEN and Camieg as single-caisse organisms — with one CPAM and one Carsat in
+//! Alsace-Moselle. Each caisse has a quality factor (a few are much worse than the others) that
+//! stretches its delays. Delays have long tails (log-normal), payments happen on open days,
+//! complaints peak after holidays, some claims are unpaid, some pension files incomplete, the
+//! online share of pension applications grows each year, and e-mails include spam. A small share
+//! of invalid rows is injected on purpose; `generator.json` at the root says how many per table
+//! and why, so tests can reconcile the rejects exactly.
+//!
+//! Every (table, caisse, year) chunk has its own random stream derived from the seed, so the
+//! output does not depend on the order chunks are generated in.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal};
+use serde::Serialize;
+
+use crate::calendar::{self, ymd};
+use crate::contract::{self, TableSpec};
+use crate::ingest::{Caisse, reference};
+
+/// Parameters of a generated dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerateOptions {
+    /// Total number of caisses (at least 5: the three single-caisse organisms, one CPAM, one Carsat).
+    pub caisses: usize,
+    pub years: Vec<i32>,
+    /// Claims per caisse and year; the other tables are proportional.
+    pub rows_per_caisse: usize,
+    pub seed: u64,
+    /// Share of rows made invalid on purpose (0 for none).
+    pub invalid_rate: f64,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        Self {
+            caisses: 12,
+            years: vec![2023, 2024],
+            rows_per_caisse: 2_000,
+            seed: 1,
+            invalid_rate: 0.002,
+        }
+    }
+}
+
+/// What was generated: rows per table and the invalid rows injected, by reason.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GenerateReport {
+    pub options: Option<GenerateOptions>,
+    pub rows: BTreeMap<String, u64>,
+    pub invalid: BTreeMap<String, BTreeMap<String, u64>>,
+    pub files: Vec<String>,
+}
+
+impl GenerateReport {
+    pub fn invalid_rows(&self, table: &str) -> u64 {
+        self.invalid.get(table).map_or(0, |m| m.values().sum())
+    }
+}
+
+/// The organisms and caisses of a dataset of `n` caisses.
+pub fn caisses(n: usize) -> Vec<Caisse> {
+    let n = n.max(5);
+    let mut out = Vec::new();
+    let network = n - 3;
+    let carsat = (network / 3).max(1);
+    let cpam = network - carsat;
+    const DEPTS: &[(&str, &str)] = &[
+        ("75", "Île-de-France"),
+        ("67", "Grand Est"),
+        ("13", "Provence-Alpes-Côte d'Azur"),
+        ("92", "Île-de-France"),
+        ("59", "Hauts-de-France"),
+        ("69", "Auvergne-Rhône-Alpes"),
+        ("33", "Nouvelle-Aquitaine"),
+        ("31", "Occitanie"),
+        ("44", "Pays de la Loire"),
+        ("35", "Bretagne"),
+        ("57", "Grand Est"),
+        ("06", "Provence-Alpes-Côte d'Azur"),
+    ];
+    for i in 0..cpam {
+        let (code, region) = if i < DEPTS.len() {
+            (DEPTS[i].0.to_string(), DEPTS[i].1)
+        } else {
+            (format!("{:02}", 100 + i), "Autre")
+        };
+        out.push(Caisse {
+            caisse_id: format!("CPAM-{code}"),
+            name: format!("CPAM {code}"),
+            organism: "CNAM".into(),
+            region: Some(region.into()),
+            alsace_moselle: code == "67" || code == "57" || code == "68",
+        });
+    }
+    const CARSATS: &[(&str, &str)] = &[
+        ("NE", "Grand Est"),
+        ("AM", "Grand Est"),
+        ("SE", "Provence-Alpes-Côte d'Azur"),
+        ("IDF", "Île-de-France"),
+        ("BFC", "Bourgogne-Franche-Comté"),
+        ("RA", "Auvergne-Rhône-Alpes"),
+    ];
+    for i in 0..carsat {
+        let (code, region) = if i < CARSATS.len() {
+            (CARSATS[i].0.to_string(), CARSATS[i].1)
+        } else {
+            (format!("R{i}"), "Autre")
+        };
+        out.push(Caisse {
+            caisse_id: format!("CARSAT-{code}"),
+            name: format!("Carsat {code}"),
+            organism: "CNAV".into(),
+            region: Some(region.into()),
+            alsace_moselle: code == "AM",
+        });
+    }
+    for (id, name) in [
+        ("CAVIMAC", "Caisse d'assurance vieillesse, invalidité et maladie des cultes"),
+        ("CRPCEN", "Caisse de retraite et de prévoyance des clercs et employés de notaires"),
+        ("CAMIEG", "Caisse d'assurance maladie des industries électriques et gazières"),
+    ] {
+        out.push(Caisse {
+            caisse_id: id.into(),
+            name: name.into(),
+            organism: id.into(),
+            region: None,
+            alsace_moselle: false,
+        });
+    }
+    out
+}
+
+/// Writes a dataset under `dir` (created if needed).
+pub fn generate(dir: &Path, options: &GenerateOptions) -> std::io::Result<GenerateReport> {
+    let caisses = caisses(options.caisses);
+    std::fs::create_dir_all(dir.join("reference"))?;
+    std::fs::write(dir.join("reference/caisses.csv"), reference::to_csv(&caisses))?;
+    let mut report = GenerateReport {
+        options: Some(options.clone()),
+        ..Default::default()
+    };
+    report.files.push("reference/caisses.csv".into());
+    let generators: [(&'static TableSpec, TableGen); 5] = [
+        (&contract::CLAIMS, claims),
+        (&contract::PENSIONS, pensions),
+        (&contract::CALLS, calls),
+        (&contract::RECLAMATIONS, reclamations),
+        (&contract::EMAILS, emails),
+    ];
+    for (spec, generator) in generators {
+        for &year in &options.years {
+            let mut rows = Rows::default();
+            for (index, caisse) in caisses.iter().enumerate() {
+                let mut g = Gen::new(options, spec.name, index, year, caisse, &caisses);
+                generator(&mut g, &mut rows);
+            }
+            if rows.len() == 0 {
+                continue;
+            }
+            let invalid = rows.inject_invalid(spec, options, year);
+            let entry = report.invalid.entry(spec.name.to_string()).or_default();
+            for (reason, count) in invalid {
+                *entry.entry(reason).or_default() += count;
+            }
+            *report.rows.entry(spec.name.to_string()).or_default() += rows.len() as u64;
+            let relative = format!("{}/year={year}/part-0.parquet", spec.name);
+            let path = dir.join(&relative);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            write_parquet(&path, &rows.into_batch(spec))?;
+            report.files.push(relative);
+        }
+    }
+    let json = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("generator.json"), json)?;
+    Ok(report)
+}
+
+type TableGen = fn(&mut Gen, &mut Rows);
+
+fn write_parquet(path: &Path, batch: &RecordBatch) -> std::io::Result<()> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .set_created_by("parangon generate".into())
+        .build();
+    let file = std::fs::File::create(path)?;
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(std::io::Error::other)?;
+    writer.write(batch).map_err(std::io::Error::other)?;
+    writer.close().map_err(std::io::Error::other)?;
+    Ok(())
+}
+
+/// Column values of one table, in contract order, before they become Arrow arrays.
+#[derive(Debug, Default)]
+struct Rows {
+    columns: BTreeMap<&'static str, Column>,
+}
+
+#[derive(Debug, Clone)]
+enum Column {
+    Text(Vec<Option<String>>),
+    Day(Vec<Option<i32>>),
+    Micros(Vec<Option<i64>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Text(v) => v.len(),
+            Column::Day(v) => v.len(),
+            Column::Micros(v) => v.len(),
+            Column::Int(v) => v.len(),
+            Column::Float(v) => v.len(),
+            Column::Bool(v) => v.len(),
+        }
+    }
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.columns.values().next().map_or(0, Column::len)
+    }
+    fn text(&mut self, name: &'static str, v: Option<String>) {
+        if let Column::Text(c) = self.columns.entry(name).or_insert(Column::Text(vec![])) {
+            c.push(v);
+        }
+    }
+    fn day(&mut self, name: &'static str, v: Option<i32>) {
+        if let Column::Day(c) = self.columns.entry(name).or_insert(Column::Day(vec![])) {
+            c.push(v);
+        }
+    }
+    fn micros(&mut self, name: &'static str, v: Option<i64>) {
+        if let Column::Micros(c) = self.columns.entry(name).or_insert(Column::Micros(vec![])) {
+            c.push(v);
+        }
+    }
+    fn int(&mut self, name: &'static str, v: Option<i64>) {
+        if let Column::Int(c) = self.columns.entry(name).or_insert(Column::Int(vec![])) {
+            c.push(v);
+        }
+    }
+    fn float(&mut self, name: &'static str, v: Option<f64>) {
+        if let Column::Float(c) = self.columns.entry(name).or_insert(Column::Float(vec![])) {
+            c.push(v);
+        }
+    }
+    fn bool(&mut self, name: &'static str, v: Option<bool>) {
+        if let Column::Bool(c) = self.columns.entry(name).or_insert(Column::Bool(vec![])) {
+            c.push(v);
+        }
+    }
+
+    /// Breaks a few rows on purpose, each in one way the contract rejects. Returns the count
+    /// by reason. Rows are chosen with a stream of their own so the valid data is unchanged.
+    fn inject_invalid(&mut self, spec: &TableSpec, options: &GenerateOptions, year: i32) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        let n = self.len();
+        if options.invalid_rate <= 0.0 || n < 20 {
+            return counts;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(options.seed, &[spec.name, "invalid", &year.to_string()]));
+        let how_many = ((n as f64 * options.invalid_rate).ceil() as usize).max(6);
+        let mut used = std::collections::BTreeSet::new();
+        let id_column = match spec.key {
+            contract::RecordKey::Id(id) => id,
+            contract::RecordKey::CaisseYear => "caisse_id",
+        };
+        let code_column = spec.columns.iter().find(|c| c.codes.is_some()).map(|c| c.name);
+        let order = spec.date_orders.first();
+        for k in 0..how_many {
+            let mut row = rng.random_range(0..n);
+            while used.contains(&row) {
+                row = (row + 1) % n;
+            }
+            used.insert(row);
+            let reason = match k % 6 {
+                0 => {
+                    self.set_text("caisse_id", row, Some("CAISSE-INCONNUE".into()));
+                    "unknown caisse"
+                }
+                1 => {
+                    self.set_text("caisse_id", row, None);
+                    "null caisse_id"
+                }
+                2 if code_column.is_some() => {
+                    let c = code_column.expect("checked");
+                    // Lower-cased: codes are matched exactly, without case folding.
+                    let v = self.get_text(c, row).map(|s| format!("{}-x", s.to_lowercase()));
+                    self.set_text(c, row, v);
+                    "unknown code"
+                }
+                3 if order.is_some() => {
+                    let o = order.expect("checked");
+                    let earlier = self.get_instant(o.earlier, row);
+                    self.set_before(o.later, row, earlier);
+                    "date order"
+                }
+                4 => {
+                    // A duplicate of the previous row's id, in the same caisse: copy both.
+                    let source = if row == 0 { 1 } else { row - 1 };
+                    if used.contains(&source) {
+                        self.set_text("caisse_id", row, None);
+                        "null caisse_id"
+                    } else {
+                        let caisse = self.get_text("caisse_id", source);
+                        let id = self.get_text(id_column, source);
+                        self.set_text("caisse_id", row, caisse);
+                        self.set_text(id_column, row, id);
+                        used.insert(source);
+                        "duplicate id"
+                    }
+                }
+                _ => {
+                    // An absurd date (a sentinel of the source system).
+                    let c = spec
+                        .columns
+                        .iter()
+                        .find(|c| matches!(c.ty, contract::LogicalType::Date | contract::LogicalType::Timestamp) && c.required)
+                        .map(|c| c.name);
+                    match c {
+                        Some(c) => {
+                            self.set_instant(c, row, ymd(1900, 1, 1));
+                            "absurd date"
+                        }
+                        None => {
+                            self.set_text("caisse_id", row, None);
+                            "null caisse_id"
+                        }
+                    }
+                }
+            };
+            *counts.entry(reason.to_string()).or_default() += 1;
+        }
+        counts
+    }
+
+    fn get_text(&self, name: &str, row: usize) -> Option<String> {
+        match self.columns.get(name) {
+            Some(Column::Text(v)) => v[row].clone(),
+            _ => None,
+        }
+    }
+    fn set_text(&mut self, name: &str, row: usize, value: Option<String>) {
+        if let Some(Column::Text(v)) = self.columns.get_mut(name) {
+            v[row] = value;
+        }
+    }
+    fn get_instant(&self, name: &str, row: usize) -> Option<i64> {
+        match self.columns.get(name) {
+            Some(Column::Day(v)) => v[row].map(|d| i64::from(d) * 86_400_000_000),
+            Some(Column::Micros(v)) => v[row],
+            _ => None,
+        }
+    }
+    /// Sets `name` to one day (or hour) before `instant`.
+    fn set_before(&mut self, name: &str, row: usize, instant: Option<i64>) {
+        let Some(t) = instant else { return };
+        match self.columns.get_mut(name) {
+            Some(Column::Day(v)) => v[row] = Some((t / 86_400_000_000) as i32 - 1),
+            Some(Column::Micros(v)) => v[row] = Some(t - 3_600_000_000),
+            _ => {}
+        }
+    }
+    fn set_instant(&mut self, name: &str, row: usize, day: i32) {
+        match self.columns.get_mut(name) {
+            Some(Column::Day(v)) => v[row] = Some(day),
+            Some(Column::Micros(v)) => v[row] = Some(i64::from(day) * 86_400_000_000),
+            _ => {}
+        }
+    }
+
+    fn into_batch(mut self, spec: &TableSpec) -> RecordBatch {
+        let mut fields = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        for c in spec.columns {
+            let column = self.columns.remove(c.name).unwrap_or_else(|| panic!("generator filled {}", c.name));
+            fields.push(Field::new(c.name, c.ty.canonical(), true));
+            arrays.push(match column {
+                Column::Text(v) => Arc::new(StringArray::from(v)),
+                Column::Day(v) => Arc::new(Date32Array::from(v)),
+                Column::Micros(v) => Arc::new(TimestampMicrosecondArray::from(v)),
+                Column::Int(v) => Arc::new(Int64Array::from(v)),
+                Column::Float(v) => Arc::new(Float64Array::from(v)),
+                Column::Bool(v) => Arc::new(BooleanArray::from(v)),
+            });
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("generated columns align")
+    }
+}
+
+/// A random stream for one (table, caisse, year) chunk, and the caisse's traits.
+struct Gen<'a> {
+    rng: ChaCha8Rng,
+    caisse: &'a Caisse,
+    caisses: &'a [Caisse],
+    year: i32,
+    /// Claims per year; other tables derive from it.
+    volume: usize,
+    /// Delay multiplier: 1 is typical, a few caisses are much slower.
+    slowness: f64,
+    /// Horizon of the extraction: records not finished by then are open/unpaid.
+    horizon: i32,
+}
+
+impl<'a> Gen<'a> {
+    fn new(
+        options: &GenerateOptions,
+        table: &str,
+        index: usize,
+        year: i32,
+        caisse: &'a Caisse,
+        caisses: &'a [Caisse],
+    ) -> Self {
+        // The caisse's slowness is fixed across tables and years.
+        let mut traits = ChaCha8Rng::seed_from_u64(mix(options.seed, &["traits", &caisse.caisse_id]));
+        let slowness = match index % 7 {
+            3 => 2.2 + traits.random::<f64>(), // a caisse far worse than the others
+            _ => 0.7 + 0.6 * traits.random::<f64>(),
+        };
+        let last_year = options.years.iter().copied().max().unwrap_or(year);
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(mix(options.seed, &[table, &caisse.caisse_id, &year.to_string()])),
+            caisse,
+            caisses,
+            year,
+            volume: options.rows_per_caisse,
+            slowness,
+            horizon: ymd(last_year, 12, 31),
+        }
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random::<f64>() < p
+    }
+
+    fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        LogNormal::new(median.ln(), sigma).expect("valid").sample(&mut self.rng)
+    }
+
+    /// A day of the year; weekends are rare (offices are closed), and the first open day after
+    /// a holiday gets extra weight when `after_holidays` (complaints pile up).
+    fn day(&mut self, after_holidays: bool) -> i32 {
+        let first = ymd(self.year, 1, 1);
+        let days = ymd(self.year, 12, 31) - first + 1;
+        loop {
+            let d = first + self.rng.random_range(0..days);
+            let open = calendar::is_open_day(d, self.caisse.alsace_moselle);
+            if !open && !self.chance(0.08) {
+                continue;
+            }
+            if after_holidays && open && !calendar::is_open_day(d - 1, self.caisse.alsace_moselle)
+                && calendar::weekday(d - 1) < 5
+            {
+                return d; // the day after a holiday is always kept
+            }
+            if after_holidays && self.chance(0.15) {
+                continue;
+            }
+            return d;
+        }
+    }
+
+    /// The first open day on or after `d` (payments are ordered on open days).
+    fn next_open(&self, mut d: i32) -> i32 {
+        while !calendar::is_open_day(d, self.caisse.alsace_moselle) {
+            d += 1;
+        }
+        d
+    }
+
+    fn is(&self, organisms: &[&str]) -> bool {
+        organisms.contains(&self.caisse.organism.as_str())
+    }
+}
+
+fn first_day_of_month(day: i32) -> i32 {
+    use chrono::Datelike;
+    day - (calendar::to_date(day).day() as i32 - 1)
+}
+
+/// Mixes the seed with names into a sub-seed (FNV-1a then a SplitMix64 finaliser).
+fn mix(seed: u64, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for p in parts {
+        for b in p.bytes().chain([0xFF]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+fn claims(g: &mut Gen, rows: &mut Rows) {
+    if !g.is(&["CNAM", "CAVIMAC", "CRPCEN", "CAMIEG"]) {
+        return;
+    }
+    let delegate = g
+        .caisses
+        .iter()
+        .find(|c| c.organism == "CNAM")
+        .map(|c| c.caisse_id.clone());
+    for n in 0..g.volume {
+        let kind = match g.rng.random::<f64>() {
+            x if x < 0.72 => "FSE",
+            x if x < 0.90 => "FSP",
+            _ => "IJ",
+        };
+        let received = g.day(false);
+        let (care_gap, median, sigma) = match kind {
+            "FSE" => (g.lognormal(1.5, 0.8), 3.0, 0.55),
+            "FSP" => (g.lognormal(8.0, 0.7), 9.0, 0.6),
+            _ => (g.lognormal(2.0, 0.6), 18.0, 0.7),
+        };
+        let care = received - care_gap.floor() as i32;
+        let delay = (g.lognormal(median * g.slowness, sigma)).round() as i32;
+        let mut paid = Some(g.next_open(received + delay));
+        if paid.is_some_and(|p| p > g.horizon) || g.chance(0.015) {
+            paid = None; // unpaid at extraction
+        }
+        let amount = match kind {
+            "FSE" => g.lognormal(25.0, 0.8),
+            "FSP" => g.lognormal(40.0, 0.9),
+            _ => g.lognormal(450.0, 0.7),
+        };
+        rows.text("claim_id", Some(format!("C{}-{n:07}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text("kind", Some(kind.into()));
+        rows.day("care_date", if g.chance(0.01) { None } else { Some(care) });
+        rows.day("received_date", Some(received));
+        rows.day("paid_date", paid);
+        rows.float("amount", Some((amount * 100.0).round() / 100.0));
+        let tp = kind == "FSE" && g.chance(0.45);
+        rows.bool("tiers_payant", if kind == "IJ" { None } else { Some(tp) });
+        rows.text(
+            "handled_by",
+            if g.caisse.organism == "CAMIEG" { delegate.clone() } else { None },
+        );
+    }
+}
+
+fn pensions(g: &mut Gen, rows: &mut Rows) {
+    if !g.is(&["CNAV", "CAVIMAC", "CRPCEN"]) {
+        return;
+    }
+    // The online share grows by about 8 points a year from 2020.
+    let online = (0.45 + 0.08 * f64::from(g.year - 2020)).clamp(0.2, 0.95);
+    for n in 0..(g.volume / 8).max(10) {
+        let right = match g.rng.random::<f64>() {
+            x if x < 0.72 => "droit_propre",
+            x if x < 0.92 => "droit_derive",
+            _ => "aspa",
+        };
+        let filed = g.day(false);
+        // People file ahead of their start date; survivors and ASPA after the event.
+        let effective = match right {
+            "droit_propre" => {
+                let later = calendar::add_months(filed, g.rng.random_range(1..7)).expect("in range");
+                first_day_of_month(later) // a pension starts on the 1st of a month
+            }
+            _ => filed - g.rng.random_range(0..60),
+        };
+        let completion = g.lognormal(25.0 * g.slowness, 0.9).round() as i32;
+        let complete = if g.chance(0.04) { None } else { Some(filed + completion) };
+        let ready = complete.unwrap_or(filed + 200).max(effective);
+        let notify = ready + g.lognormal(20.0 * g.slowness, 0.8).round() as i32;
+        let payment_delay = g.lognormal(25.0 * g.slowness, 0.7).round() as i32;
+        let pay = g.next_open(ready + payment_delay);
+        let (notified, first_paid) = if complete.is_none() {
+            (None, None)
+        } else {
+            (
+                (notify <= g.horizon).then_some(notify),
+                (pay <= g.horizon && !g.chance(0.02)).then_some(pay),
+            )
+        };
+        rows.text("pension_id", Some(format!("P{}-{n:06}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text("right_type", Some(right.into()));
+        rows.day("filed_date", Some(filed));
+        rows.day("complete_date", complete);
+        rows.day("effective_date", Some(effective));
+        rows.day("notified_date", notified);
+        rows.day("first_paid_date", first_paid);
+        let channel = if g.chance(online) { "online" } else { "paper" };
+        rows.text("channel", Some(channel.into()));
+        rows.float("monthly_amount", Some((g.lognormal(1_100.0, 0.5) * 100.0).round() / 100.0));
+    }
+}
+
+fn calls(g: &mut Gen, rows: &mut Rows) {
+    let reached = (0.93 - 0.08 * (g.slowness - 1.0)).clamp(0.5, 0.97);
+    for n in 0..g.volume {
+        let day = g.day(false);
+        let seconds = g.rng.random_range(8 * 3600 + 1800..17 * 3600);
+        let outcome = if g.chance(0.05) {
+            "welcome_hangup"
+        } else if g.chance(reached) {
+            if g.chance(0.15) { "ivr_info" } else { "agent" }
+        } else if g.chance(0.4) {
+            "deflected"
+        } else {
+            "abandoned"
+        };
+        let wait = match outcome {
+            "agent" | "abandoned" => Some(g.lognormal(90.0 * g.slowness, 0.9).round() as i64),
+            _ => None,
+        };
+        let talk = (outcome == "agent").then(|| g.lognormal(240.0, 0.6).round() as i64);
+        rows.text("call_id", Some(format!("T{}-{n:07}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.micros("arrived_at", Some(i64::from(day) * 86_400_000_000 + i64::from(seconds) * 1_000_000));
+        rows.text("outcome", Some(outcome.into()));
+        rows.int("wait_seconds", wait);
+        rows.int("talk_seconds", talk);
+    }
+}
+
+fn reclamations(g: &mut Gen, rows: &mut Rows) {
+    let branches: &[&str] = match g.caisse.organism.as_str() {
+        "CNAM" => &["maladie", "maladie", "maladie", "affiliation"],
+        "CNAV" => &["retraite", "retraite", "action_sociale"],
+        "CAVIMAC" => &["maladie", "retraite", "affiliation", "recouvrement"],
+        "CRPCEN" => &["maladie", "retraite"],
+        _ => &["maladie", "affiliation"],
+    };
+    const CHANNELS: &[&str] = &["courrier", "email", "telephone", "accueil", "web"];
+    for n in 0..(g.volume / 10).max(10) {
+        let received = g.day(true);
+        let branch = branches[g.rng.random_range(0..branches.len())];
+        let calendar_days = g.lognormal(6.0 * g.slowness, 0.8).round() as i32;
+        let mut closed = Some(received + calendar_days);
+        if closed.is_some_and(|c| c > g.horizon) || g.chance(0.03) {
+            closed = None; // still open at extraction
+        }
+        rows.text("reclamation_id", Some(format!("R{}-{n:06}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text("branch", Some(branch.into()));
+        let channel = CHANNELS[g.rng.random_range(0..CHANNELS.len())];
+        rows.text("channel", Some(channel.into()));
+        rows.day("received_date", Some(received));
+        rows.day("closed_date", closed);
+    }
+}
+
+fn emails(g: &mut Gen, rows: &mut Rows) {
+    for n in 0..(g.volume / 4).max(10) {
+        let day = g.day(false);
+        let received = i64::from(day) * 86_400_000_000 + g.rng.random_range(0..86_400i64) * 1_000_000;
+        let spam = g.chance(0.06);
+        let hours = g.lognormal(26.0 * g.slowness, 0.8);
+        let answer = received + (hours * 3_600_000_000.0) as i64;
+        let answered = !spam && !g.chance(0.04) && answer <= i64::from(g.horizon + 1) * 86_400_000_000;
+        rows.text("email_id", Some(format!("M{}-{n:06}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.micros("received_at", Some(received));
+        rows.micros("first_response_at", answered.then_some(answer));
+        rows.bool("is_spam", Some(spam));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisms_and_alsace_moselle() {
+        let c = caisses(12);
+        assert_eq!(c.len(), 12);
+        assert_eq!(c.iter().filter(|c| c.organism == "CNAM").count(), 6);
+        assert_eq!(c.iter().filter(|c| c.organism == "CNAV").count(), 3);
+        assert!(c.iter().any(|c| c.alsace_moselle && c.organism == "CNAM"));
+        assert!(c.iter().any(|c| c.alsace_moselle && c.organism == "CNAV"));
+        for single in ["CAVIMAC", "CRPCEN", "CAMIEG"] {
+            assert_eq!(c.iter().filter(|c| c.organism == single).count(), 1);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let small = GenerateOptions {
+            caisses: 6,
+            years: vec![2024],
+            rows_per_caisse: 200,
+            ..Default::default()
+        };
+        generate(a.path(), &small).unwrap();
+        generate(b.path(), &small).unwrap();
+        generate(c.path(), &GenerateOptions { seed: 2, ..small.clone() }).unwrap();
+        let read = |d: &Path| std::fs::read(d.join("claims/year=2024/part-0.parquet")).unwrap();
+        assert_eq!(read(a.path()), read(b.path()));
+        assert_ne!(read(a.path()), read(c.path()));
+    }
+
+    #[test]
+    fn mix_separates_parts() {
+        assert_ne!(mix(1, &["ab", "c"]), mix(1, &["a", "bc"]));
+        assert_ne!(mix(1, &["a"]), mix(2, &["a"]));
+    }
+}

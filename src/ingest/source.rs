@@ -1,0 +1,103 @@
+//! Where the extracts live: an input root read through `object_store`, so that local folders,
+//! `file://` URLs and (later) object stores share one code path.
+
+use std::sync::Arc;
+
+use datafusion::object_store::local::LocalFileSystem;
+use datafusion::object_store::path::Path as StorePath;
+use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use futures::TryStreamExt;
+
+use crate::error::IngestError;
+
+/// An opened input root.
+#[derive(Debug, Clone)]
+pub struct InputRoot {
+    pub store: Arc<dyn ObjectStore>,
+    /// The root as the user wrote it, for messages and the manifest.
+    pub display: String,
+}
+
+impl InputRoot {
+    /// Opens a local folder, or a `file://` URL.
+    pub fn open(input: &str) -> Result<Self, IngestError> {
+        let local = if let Some((scheme, _)) = input.split_once("://") {
+            if scheme != "file" {
+                return Err(IngestError::InputUrl {
+                    url: input.to_string(),
+                    message: format!(
+                        "the '{scheme}' scheme is not supported by this build (local folders and file:// only)"
+                    ),
+                });
+            }
+            let url = url::Url::parse(input).map_err(|e| IngestError::InputUrl {
+                url: input.to_string(),
+                message: e.to_string(),
+            })?;
+            url.to_file_path().map_err(|()| IngestError::InputUrl {
+                url: input.to_string(),
+                message: "not a local file path".into(),
+            })?
+        } else {
+            std::path::PathBuf::from(input)
+        };
+        if !local.is_dir() {
+            return Err(IngestError::InputUrl {
+                url: input.to_string(),
+                message: "no such folder".into(),
+            });
+        }
+        let store = LocalFileSystem::new_with_prefix(&local).map_err(|e| IngestError::InputUrl {
+            url: input.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            store: Arc::new(store),
+            display: input.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Every data file under `folder`, recursively, sorted by path (the contract's "path order").
+    /// Names starting with `_` or `.` (`_SUCCESS`, `.crc`, hidden files) are ignored, as Hive and
+    /// Spark writers leave them beside the data.
+    pub async fn list(&self, folder: &str) -> Result<Vec<ObjectMeta>, IngestError> {
+        let prefix = StorePath::from(folder);
+        let mut metas: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|source| IngestError::Store {
+                path: format!("{}/{folder}", self.display),
+                source,
+            })?;
+        metas.retain(|m| {
+            m.location
+                .parts()
+                .all(|p| !p.as_ref().starts_with('_') && !p.as_ref().starts_with('.'))
+        });
+        metas.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
+        Ok(metas)
+    }
+
+    /// Reads a whole (small) object, such as the caisse reference.
+    pub async fn read_all(&self, location: &StorePath) -> Result<bytes::Bytes, IngestError> {
+        let get = self
+            .store
+            .get(location)
+            .await
+            .map_err(|source| IngestError::Store {
+                path: self.describe(location),
+                source,
+            })?;
+        get.bytes().await.map_err(|source| IngestError::Store {
+            path: self.describe(location),
+            source,
+        })
+    }
+
+    /// `input/claims/x.parquet`: how a file is named in messages, rejects and the manifest.
+    pub fn describe(&self, location: &StorePath) -> String {
+        location.as_ref().to_string()
+    }
+}

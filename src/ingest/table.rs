@@ -1,0 +1,597 @@
+//! One fact table: its files, their schema check, and the validating row stream that feeds
+//! the compute engine.
+//!
+//! The stream reads the files in path order, casts every contract column to its canonical Arrow
+//! type, checks each row against the contract and appends the caisse's `organism` and
+//! `alsace_moselle`. Accepted rows flow on to DataFusion; rejected rows are recorded with their
+//! reason. Only contract columns are ever read: extra columns (a NIR, names) never enter memory.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, RecordBatch, StringArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef, TimeUnit,
+    TimestampMicrosecondType,
+};
+use datafusion::execution::TaskContext;
+use datafusion::object_store::ObjectMeta;
+use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
+use datafusion::parquet::arrow::ProjectionMask;
+// Deprecated in parquet 59 in favour of hand-written `AsyncFileReader`s; it is still the
+// object_store-backed reader of this version and does exactly what we need.
+#[allow(deprecated)]
+use datafusion::parquet::arrow::async_reader::ParquetObjectReader;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
+use datafusion::physical_plan::streaming::PartitionStream;
+use futures::StreamExt;
+
+use super::reference::Reference;
+use super::rejects::{Reject, RejectLog};
+use super::source::InputRoot;
+use crate::contract::{LogicalType, PLAUSIBLE_DAYS, RecordKey, TableSpec};
+use crate::error::IngestError;
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+const BATCH_ROWS: usize = 65_536;
+
+/// A file of a table, after its footer was read and its schema checked.
+#[derive(Debug, Clone)]
+pub struct TableFile {
+    pub meta: ObjectMeta,
+    /// Path relative to the input root.
+    pub name: String,
+    /// Rows according to the footer.
+    pub rows: u64,
+    /// For each contract column (contract order): its root index in the file, or `None` when a
+    /// nullable column is absent (read as all null).
+    columns: Vec<Option<usize>>,
+}
+
+/// Counts of one table, reconciled: `rows_read = rows_accepted + rows_rejected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+}
+
+/// A table ready to be streamed.
+#[derive(Debug)]
+pub struct TableSource {
+    pub spec: &'static TableSpec,
+    pub files: Vec<TableFile>,
+    /// Non-fatal findings (a nullable column absent from a file).
+    pub warnings: Vec<String>,
+    root: InputRoot,
+    reference: Arc<Reference>,
+    /// What the stream found; complete once the stream has ended.
+    pub log: Arc<Mutex<RejectLog>>,
+    pub counts: Arc<Mutex<TableCounts>>,
+    /// The error that stopped the stream, if any (DataFusion carries only its text).
+    pub fatal: Arc<Mutex<Option<IngestError>>>,
+}
+
+#[allow(deprecated)] // ParquetObjectReader, see the import
+impl TableSource {
+    /// Lists and checks the files of `spec` under `root`. `Ok(None)`: the folder is absent.
+    pub async fn discover(
+        root: &InputRoot,
+        spec: &'static TableSpec,
+        reference: Arc<Reference>,
+    ) -> Result<Option<Self>, IngestError> {
+        let metas = root.list(spec.name).await?;
+        if metas.is_empty() {
+            return Ok(None);
+        }
+        let mut files = Vec::with_capacity(metas.len());
+        let mut warnings = Vec::new();
+        for meta in metas {
+            let name = root.describe(&meta.location);
+            let reader = ParquetObjectReader::new(root.store.clone(), meta.location.clone())
+                .with_file_size(meta.size);
+            let builder = ParquetRecordBatchStreamBuilder::new(reader)
+                .await
+                .map_err(|e| IngestError::NotParquet {
+                    file: name.clone(),
+                    message: e.to_string(),
+                })?;
+            let schema = builder.schema().clone();
+            let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+            let mut columns = Vec::with_capacity(spec.columns.len());
+            for c in spec.columns {
+                match schema.index_of(c.name) {
+                    Ok(i) => {
+                        let found = schema.field(i).data_type();
+                        if !c.ty.accepts(found) {
+                            return Err(IngestError::WrongType {
+                                file: name,
+                                table: spec.name.to_string(),
+                                column: c.name.to_string(),
+                                expected: c.ty.contract_name(),
+                                found: found.to_string(),
+                            });
+                        }
+                        columns.push(Some(i));
+                    }
+                    Err(_) if c.required => {
+                        return Err(IngestError::MissingColumn {
+                            file: name,
+                            table: spec.name.to_string(),
+                            column: c.name.to_string(),
+                            expected: c.ty.contract_name(),
+                            nullability: "non-null",
+                        });
+                    }
+                    Err(_) => {
+                        warnings.push(format!(
+                            "{name}: nullable column '{}' is absent; read as null",
+                            c.name
+                        ));
+                        columns.push(None);
+                    }
+                }
+            }
+            files.push(TableFile {
+                meta,
+                name,
+                rows,
+                columns,
+            });
+        }
+        Ok(Some(Self {
+            spec,
+            files,
+            warnings,
+            root: root.clone(),
+            reference,
+            log: Arc::new(Mutex::new(RejectLog::default())),
+            counts: Arc::new(Mutex::new(TableCounts::default())),
+            fatal: Arc::new(Mutex::new(None)),
+        }))
+    }
+
+    /// The schema of accepted rows: contract columns (canonical types) + reference columns.
+    pub fn output_schema(spec: &TableSpec) -> SchemaRef {
+        let mut fields: Vec<Field> = spec
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, c.ty.canonical(), !c.required))
+            .collect();
+        fields.push(Field::new("organism", DataType::Utf8, false));
+        fields.push(Field::new("alsace_moselle", DataType::Boolean, false));
+        Arc::new(Schema::new(fields))
+    }
+
+    /// A DataFusion partition that streams the accepted rows (see [`ValidatingPartition`]).
+    pub fn partition(&self) -> Arc<dyn PartitionStream> {
+        Arc::new(ValidatingPartition {
+            spec: self.spec,
+            schema: Self::output_schema(self.spec),
+            files: self.files.clone(),
+            root: self.root.clone(),
+            reference: self.reference.clone(),
+            log: self.log.clone(),
+            counts: self.counts.clone(),
+            fatal: self.fatal.clone(),
+        })
+    }
+
+    /// Runs the stream to its end without computing anything (`parangon validate`).
+    pub async fn drain(&self) -> Result<(), IngestError> {
+        let ctx = Arc::new(TaskContext::default());
+        let mut stream = self.partition().execute(ctx);
+        while let Some(batch) = stream.next().await {
+            if let Err(e) = batch {
+                return Err(self.take_fatal().unwrap_or(IngestError::Decode {
+                    file: self.spec.name.to_string(),
+                    message: e.to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error that stopped the stream, taken out of its slot.
+    pub fn take_fatal(&self) -> Option<IngestError> {
+        self.fatal.lock().expect("fatal slot").take()
+    }
+}
+
+/// The stream of accepted rows of one table. Executing it twice would read the files twice;
+/// the engine references each table exactly once in its query, so it runs once per run.
+#[derive(Debug)]
+struct ValidatingPartition {
+    spec: &'static TableSpec,
+    schema: SchemaRef,
+    files: Vec<TableFile>,
+    root: InputRoot,
+    reference: Arc<Reference>,
+    log: Arc<Mutex<RejectLog>>,
+    counts: Arc<Mutex<TableCounts>>,
+    fatal: Arc<Mutex<Option<IngestError>>>,
+}
+
+impl PartitionStream for ValidatingPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 4);
+        let tx = builder.tx();
+        let mut validator = Validator::new(self.spec, self.schema.clone(), self.reference.clone());
+        let files = self.files.clone();
+        let root = self.root.clone();
+        let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
+        builder.spawn(async move {
+            for file in &files {
+                let result = read_file(&root, validator.spec, file, &mut validator, &tx).await;
+                if let Err(e) = result {
+                    let message = e.to_string();
+                    *fatal.lock().expect("fatal slot") = Some(e);
+                    let _ = tx
+                        .send(Err(datafusion::error::DataFusionError::Execution(message)))
+                        .await;
+                    return Ok(());
+                }
+            }
+            *log.lock().expect("reject log") = std::mem::take(&mut validator.log);
+            *counts.lock().expect("counts") = validator.counts.clone();
+            Ok(())
+        });
+        builder.build()
+    }
+}
+
+#[allow(deprecated)] // ParquetObjectReader, see the import
+async fn read_file(
+    root: &InputRoot,
+    spec: &'static TableSpec,
+    file: &TableFile,
+    validator: &mut Validator,
+    tx: &tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
+) -> Result<(), IngestError> {
+    let decode = |e: &dyn std::fmt::Display| IngestError::Decode {
+        file: file.name.clone(),
+        message: e.to_string(),
+    };
+    let reader = ParquetObjectReader::new(root.store.clone(), file.meta.location.clone())
+        .with_file_size(file.meta.size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| IngestError::NotParquet {
+            file: file.name.clone(),
+            message: e.to_string(),
+        })?;
+    let mut roots: Vec<usize> = file.columns.iter().flatten().copied().collect();
+    roots.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    let mut stream = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| decode(&e))?;
+    let mut first_row: u64 = 1;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| decode(&e))?;
+        let n = batch.num_rows();
+        // Map each contract column to its position in the projected batch.
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(spec.columns.len());
+        for (c, idx) in spec.columns.iter().zip(&file.columns) {
+            let array = match idx {
+                Some(root_index) => {
+                    let pos = roots.binary_search(root_index).expect("projected");
+                    normalise(batch.column(pos), c.ty).map_err(|e| IngestError::Decode {
+                        file: file.name.clone(),
+                        message: format!("column '{}': {e}", c.name),
+                    })?
+                }
+                None => datafusion::arrow::array::new_null_array(&c.ty.canonical(), n),
+            };
+            columns.push(array);
+        }
+        if let Some(accepted) = validator.check(&file.name, first_row, &columns)? {
+            if tx.send(Ok(accepted)).await.is_err() {
+                return Ok(()); // the consumer stopped (query cancelled)
+            }
+        }
+        first_row += n as u64;
+    }
+    Ok(())
+}
+
+/// Casts a column to its canonical type. Timezone-aware timestamps are converted to the
+/// Europe/Paris wall clock first (extracts.md), then truncated to the date for date columns.
+fn normalise(array: &ArrayRef, ty: LogicalType) -> Result<ArrayRef, String> {
+    let e = |e: datafusion::arrow::error::ArrowError| e.to_string();
+    match (ty, array.data_type()) {
+        (LogicalType::Date | LogicalType::Timestamp, DataType::Timestamp(_, tz)) => {
+            let micros = cast(
+                array,
+                &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+            )
+            .map_err(e)?;
+            let micros = micros.as_primitive::<TimestampMicrosecondType>();
+            let local: Vec<Option<i64>> = match tz {
+                None => micros.iter().collect(),
+                Some(_) => micros.iter().map(|v| v.map(utc_to_paris)).collect(),
+            };
+            Ok(if ty == LogicalType::Date {
+                Arc::new(datafusion::arrow::array::Date32Array::from(
+                    local
+                        .into_iter()
+                        .map(|v| v.map(|us| us.div_euclid(MICROS_PER_DAY) as i32))
+                        .collect::<Vec<_>>(),
+                ))
+            } else {
+                Arc::new(datafusion::arrow::array::TimestampMicrosecondArray::from(local))
+            })
+        }
+        _ => cast(array, &ty.canonical()).map_err(e),
+    }
+}
+
+fn utc_to_paris(micros: i64) -> i64 {
+    use chrono::TimeZone;
+    match chrono::Utc.timestamp_micros(micros).single() {
+        Some(utc) => utc
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .naive_local()
+            .and_utc()
+            .timestamp_micros(),
+        None => micros,
+    }
+}
+
+/// Row checks of the contract, in a fixed order; a row gets the first failing reason.
+struct Validator {
+    spec: &'static TableSpec,
+    schema: SchemaRef,
+    reference: Arc<Reference>,
+    /// 128-bit hashes of (caisse_id, record id) seen so far: duplicates are found in memory
+    /// proportional to rows without keeping the ids (collisions: ~1e-20 at 1e9 rows).
+    seen: HashSet<u128>,
+    log: RejectLog,
+    counts: TableCounts,
+}
+
+impl Validator {
+    fn new(spec: &'static TableSpec, schema: SchemaRef, reference: Arc<Reference>) -> Self {
+        Self {
+            spec,
+            schema,
+            reference,
+            seen: HashSet::new(),
+            log: RejectLog::default(),
+            counts: TableCounts::default(),
+        }
+    }
+
+    /// Checks one batch of canonical columns; returns the accepted rows with the reference
+    /// columns appended (`None` when none is accepted).
+    fn check(
+        &mut self,
+        file: &str,
+        first_row: u64,
+        columns: &[ArrayRef],
+    ) -> Result<Option<RecordBatch>, IngestError> {
+        let spec = self.spec;
+        let n = columns.first().map_or(0, |c| c.len());
+        let caisse_idx = spec.columns.iter().position(|c| c.name == "caisse_id").expect("caisse_id");
+        let caisses = columns[caisse_idx].as_string::<i32>();
+        let key_column: Option<&StringArray> = match spec.key {
+            RecordKey::Id(name) => {
+                let i = spec.columns.iter().position(|c| c.name == name).expect("key column");
+                Some(columns[i].as_string::<i32>())
+            }
+            RecordKey::CaisseYear => None,
+        };
+        let year_column = match spec.key {
+            RecordKey::CaisseYear => {
+                let i = spec.columns.iter().position(|c| c.name == "year").expect("year");
+                Some(columns[i].as_primitive::<Int64Type>())
+            }
+            RecordKey::Id(_) => None,
+        };
+        let mut keep = BooleanBuilder::with_capacity(n);
+        let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
+        for row in 0..n {
+            match self.check_row(columns, row, caisses, key_column, year_column) {
+                Ok(caisse) => {
+                    keep.append_value(true);
+                    accepted_caisses.push(caisse);
+                }
+                Err((column, reason)) => {
+                    keep.append_value(false);
+                    let record_key = match (key_column, year_column) {
+                        (Some(k), _) if k.is_valid(row) => Some(clip(k.value(row))),
+                        (_, Some(y)) if y.is_valid(row) => Some(y.value(row).to_string()),
+                        _ => None,
+                    };
+                    self.log.push(Reject {
+                        table: spec.name,
+                        source_file: file.to_string(),
+                        row_number: (first_row + row as u64) as i64,
+                        caisse_id: caisses.is_valid(row).then(|| clip(caisses.value(row))),
+                        record_key,
+                        column: column.map(str::to_string),
+                        reason,
+                    });
+                }
+            }
+        }
+        let accepted = accepted_caisses.len() as u64;
+        self.counts.rows_read += n as u64;
+        self.counts.rows_accepted += accepted;
+        self.counts.rows_rejected += n as u64 - accepted;
+        if accepted == 0 {
+            return Ok(None);
+        }
+        let mask: BooleanArray = keep.finish();
+        let encode = |e: datafusion::arrow::error::ArrowError| IngestError::Decode {
+            file: file.to_string(),
+            message: e.to_string(),
+        };
+        let mut fields: Vec<ArrayRef> = columns
+            .iter()
+            .map(|c| datafusion::arrow::compute::filter(c, &mask))
+            .collect::<Result<_, _>>()
+            .map_err(encode)?;
+        let caisses_ref = &self.reference.caisses;
+        fields.push(Arc::new(StringArray::from_iter_values(
+            accepted_caisses.iter().map(|&i| caisses_ref[i].organism.as_str()),
+        )));
+        fields.push(Arc::new(BooleanArray::from(
+            accepted_caisses.iter().map(|&i| caisses_ref[i].alsace_moselle).collect::<Vec<_>>(),
+        )));
+        RecordBatch::try_new(self.schema.clone(), fields)
+            .map(Some)
+            .map_err(encode)
+    }
+
+    /// `Ok(index of the caisse)` or `Err((column at fault, reason))`.
+    fn check_row(
+        &mut self,
+        columns: &[ArrayRef],
+        row: usize,
+        caisses: &StringArray,
+        key_column: Option<&StringArray>,
+        year_column: Option<&datafusion::arrow::array::Int64Array>,
+    ) -> Result<usize, (Option<&'static str>, String)> {
+        let spec = self.spec;
+        for (c, array) in spec.columns.iter().zip(columns) {
+            if array.is_null(row) {
+                if c.required {
+                    return Err((Some(c.name), "null in a non-null column".into()));
+                }
+                continue;
+            }
+            if let Some(list) = c.codes {
+                let v = array.as_string::<i32>().value(row);
+                if !list.contains(&v) {
+                    return Err((
+                        Some(c.name),
+                        format!("unknown code '{}' (expected one of: {})", clip(v), list.join(", ")),
+                    ));
+                }
+            }
+            match c.ty {
+                LogicalType::Float => {
+                    let v = array.as_primitive::<Float64Type>().value(row);
+                    if !v.is_finite() {
+                        return Err((Some(c.name), format!("not a finite number ({v})")));
+                    }
+                    if c.non_negative && v < 0.0 {
+                        return Err((Some(c.name), format!("negative value {v}")));
+                    }
+                }
+                LogicalType::Int => {
+                    let v = array.as_primitive::<Int64Type>().value(row);
+                    if let Some((lo, hi)) = c.range {
+                        if v < lo || v > hi {
+                            return Err((Some(c.name), format!("value {v} outside {lo}..{hi}")));
+                        }
+                    } else if c.non_negative && v < 0 {
+                        return Err((Some(c.name), format!("negative value {v}")));
+                    }
+                }
+                LogicalType::Date | LogicalType::Timestamp => {
+                    let day = day_of(array, row);
+                    if day < PLAUSIBLE_DAYS.0 || day > PLAUSIBLE_DAYS.1 {
+                        return Err((
+                            Some(c.name),
+                            format!(
+                                "absurd date {} (accepted: 1950-01-01 to 2099-12-31)",
+                                crate::calendar::to_date(day)
+                            ),
+                        ));
+                    }
+                }
+                LogicalType::Utf8 | LogicalType::Bool => {}
+            }
+        }
+        for order in spec.date_orders {
+            let (i, j) = (self.position(order.earlier), self.position(order.later));
+            let (a, b) = (&columns[i], &columns[j]);
+            if a.is_valid(row) && b.is_valid(row) && instant_of(b, row) < instant_of(a, row) {
+                return Err((
+                    Some(order.later),
+                    format!("{} is before {}", order.later, order.earlier),
+                ));
+            }
+        }
+        let caisse_id = caisses.value(row);
+        let Some(caisse) = self.reference_index(caisse_id) else {
+            return Err((
+                Some("caisse_id"),
+                format!("unknown caisse '{}' (not in reference/caisses)", clip(caisse_id)),
+            ));
+        };
+        let hash = match (key_column, year_column) {
+            (Some(k), _) => key_hash(caisse_id, k.value(row).as_bytes()),
+            (_, Some(y)) => key_hash(caisse_id, &y.value(row).to_le_bytes()),
+            _ => unreachable!("every table has a key"),
+        };
+        if !self.seen.insert(hash) {
+            let what = match spec.key {
+                RecordKey::Id(name) => name,
+                RecordKey::CaisseYear => "year",
+            };
+            return Err((
+                Some(what),
+                format!("duplicate {what} within caisse {} (the first occurrence is kept)", clip(caisse_id)),
+            ));
+        }
+        Ok(caisse)
+    }
+
+    fn position(&self, name: &str) -> usize {
+        self.spec.columns.iter().position(|c| c.name == name).expect("contract column")
+    }
+
+    fn reference_index(&self, caisse_id: &str) -> Option<usize> {
+        self.reference.index_of(caisse_id)
+    }
+}
+
+fn key_hash(caisse: &str, key: &[u8]) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(caisse.as_bytes());
+    hasher.update(&[0xFF]); // never inside UTF-8: separates caisse and id unambiguously
+    hasher.update(key);
+    hasher.digest128()
+}
+
+/// Day (Date32) of a date or timestamp value.
+fn day_of(array: &ArrayRef, row: usize) -> i32 {
+    match array.data_type() {
+        DataType::Date32 => array.as_primitive::<Date32Type>().value(row),
+        _ => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(row)
+            .div_euclid(MICROS_PER_DAY) as i32,
+    }
+}
+
+/// Comparable instant (microseconds) of a date or timestamp value.
+fn instant_of(array: &ArrayRef, row: usize) -> i64 {
+    match array.data_type() {
+        DataType::Date32 => i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY,
+        _ => array.as_primitive::<TimestampMicrosecondType>().value(row),
+    }
+}
+
+/// Values echoed in messages are cut at 64 characters (a 1 MB string stays out of rejects).
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 64 {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(64).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,115 @@
+//! `manifest.json`: the run's audit trail (outputs.md). The tables never hold times; the
+//! manifest does, with the inputs (files, sizes, rows read = accepted + rejected), the catalogue
+//! version, the indicators computed or not (and why) and every output file with its checksum.
+
+use serde::Serialize;
+
+use super::OutputFile;
+
+/// Version of this file's layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub tool: Tool,
+    pub started_at: String,
+    pub finished_at: String,
+    pub arguments: Arguments,
+    pub catalogue: CatalogueInfo,
+    pub inputs: Inputs,
+    pub indicators: Indicators,
+    pub outputs: Vec<OutputFile>,
+    pub stages: Stages,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arguments {
+    pub input: String,
+    pub output: String,
+    pub years: Vec<i32>,
+    pub select: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogueInfo {
+    pub dir: String,
+    pub version: String,
+    pub definitions: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inputs {
+    pub root: String,
+    pub reference: Reference,
+    pub tables: Vec<TableInput>,
+    /// Contract tables absent from the input.
+    pub missing_tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reference {
+    pub file: String,
+    pub caisses: usize,
+    pub organisms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableInput {
+    pub table: String,
+    pub files: Vec<FileInput>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    /// `rows_read == rows_accepted + rows_rejected`, and rows read equal the files' footers.
+    pub reconciled: bool,
+    pub reject_reasons: Vec<ReasonCount>,
+    pub warnings: Vec<String>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInput {
+    pub path: String,
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Indicators {
+    pub computed: Vec<Definition>,
+    pub not_computed: Vec<NotComputed>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Definition {
+    pub indicator_id: String,
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotComputed {
+    pub indicator_id: String,
+    pub definition: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Stages {
+    pub ingest_seconds: f64,
+    pub compute_seconds: f64,
+    pub publish_seconds: f64,
+}

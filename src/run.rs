@@ -1,0 +1,226 @@
+//! The pipeline of `parangon run`: ingest → validate → compute → publish, and of
+//! `parangon validate` (ingest → validate only).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::catalogue::Catalogue;
+use crate::compute::{self, ComputeOptions, NotComputed, Observer, TableRun};
+use crate::contract::{self, TableSpec};
+use crate::error::Error;
+use crate::ingest::Input;
+use crate::publish::{self, Publication, manifest};
+
+/// What `parangon run` is asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub input: String,
+    pub output: PathBuf,
+    pub pipelines: PathBuf,
+    pub years: Vec<i32>,
+    pub select: Vec<String>,
+}
+
+/// What a run did, for the summary printed at the end.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub output: PathBuf,
+    pub tables: Vec<TableRun>,
+    pub values: usize,
+    pub definitions_computed: usize,
+    pub not_computed: Vec<NotComputed>,
+    pub files_written: usize,
+    pub seconds: f64,
+}
+
+/// Runs the whole pipeline and publishes its outputs atomically.
+pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSummary, Error> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let mut catalogue = Catalogue::load(&options.pipelines)?;
+    catalogue.select(&options.select)?;
+    // Take the output first: a second run on the same output fails before reading anything.
+    let lock = publish::folder::lock(&options.output)?;
+    let tables = tables_to_read(&catalogue, !options.select.is_empty());
+    let input = Input::open(&options.input, &tables).await?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
+    let compute_options = ComputeOptions {
+        years: options.years.clone(),
+        target_partitions: None,
+    };
+    let computed = compute::compute(&input, &catalogue, &compute_options, observer).await?;
+    let compute_seconds = started.elapsed().as_secs_f64() - ingest_seconds;
+
+    let mut publication = Publication::default();
+    let mut by_year: BTreeMap<i32, Vec<compute::IndicatorValue>> = BTreeMap::new();
+    for v in &computed.values {
+        by_year.entry(v.year).or_default().push(v.clone());
+    }
+    for (year, values) in &by_year {
+        publication.add_parquet(
+            &format!("indicator_values/year={year}/part-00000.parquet"),
+            &compute::values::to_batch(values),
+        )?;
+    }
+    for t in &computed.tables {
+        publication.add_parquet(
+            &format!("rejects/{}/part-00000.parquet", t.table),
+            &t.rejects.to_batch(),
+        )?;
+    }
+    let mut stages = manifest::Stages {
+        ingest_seconds: round3(ingest_seconds),
+        compute_seconds: round3(compute_seconds),
+        publish_seconds: 0.0,
+    };
+    let publish_started = Instant::now();
+    let outputs = publication.listing();
+    stages.publish_seconds = round3(publish_started.elapsed().as_secs_f64());
+    let manifest = manifest::Manifest {
+        schema_version: manifest::SCHEMA_VERSION,
+        run_id: run_id.clone(),
+        tool: manifest::Tool {
+            name: "parangon",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        arguments: manifest::Arguments {
+            input: options.input.clone(),
+            output: options.output.display().to_string(),
+            years: options.years.clone(),
+            select: options.select.clone(),
+        },
+        catalogue: manifest::CatalogueInfo {
+            dir: catalogue.dir.display().to_string(),
+            version: catalogue.version.clone(),
+            definitions: catalogue.indicators.len(),
+        },
+        inputs: inputs_section(&input, &computed.tables),
+        indicators: manifest::Indicators {
+            computed: computed
+                .computed
+                .iter()
+                .map(|(id, d)| manifest::Definition {
+                    indicator_id: id.clone(),
+                    definition: d.clone(),
+                })
+                .collect(),
+            not_computed: computed
+                .not_computed
+                .iter()
+                .map(|n| manifest::NotComputed {
+                    indicator_id: n.indicator_id.clone(),
+                    definition: n.definition.clone(),
+                    reason: n.reason.clone(),
+                })
+                .collect(),
+        },
+        outputs: outputs.clone(),
+        stages,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| publish_encode("manifest.json", e))?;
+    publication.add_bytes("manifest.json", json);
+    publish::folder::publish(&lock, &run_id, &publication)?;
+    Ok(RunSummary {
+        run_id,
+        output: lock.output.clone(),
+        tables: computed.tables,
+        values: computed.values.len(),
+        definitions_computed: computed.computed.len(),
+        not_computed: computed.not_computed,
+        files_written: outputs.len() + 1,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Checks the extracts against the contract without computing (`parangon validate`).
+pub async fn validate(input: &str, observer: &dyn Observer) -> Result<(Vec<TableRun>, Vec<&'static str>), Error> {
+    let all: Vec<&'static TableSpec> = contract::TABLES.to_vec();
+    let input = Input::open(input, &all).await?;
+    let catalogue = Catalogue {
+        indicators: Vec::new(),
+        version: String::new(),
+        dir: PathBuf::new(),
+    };
+    let computed = compute::compute(&input, &catalogue, &ComputeOptions::default(), observer).await?;
+    Ok((computed.tables, input.missing.clone()))
+}
+
+/// All contract tables, or only those of the selected indicators.
+fn tables_to_read(catalogue: &Catalogue, selected: bool) -> Vec<&'static TableSpec> {
+    if selected {
+        catalogue
+            .tables()
+            .iter()
+            .filter_map(|t| contract::table(t))
+            .collect()
+    } else {
+        contract::TABLES.to_vec()
+    }
+}
+
+fn inputs_section(input: &Input, tables: &[TableRun]) -> manifest::Inputs {
+    manifest::Inputs {
+        root: input.root.display.clone(),
+        reference: manifest::Reference {
+            file: input.reference.file.clone(),
+            caisses: input.reference.caisses.len(),
+            organisms: input.reference.organisms(),
+        },
+        tables: tables
+            .iter()
+            .map(|t| {
+                let footer_rows: u64 = t.files.iter().map(|f| f.rows).sum();
+                manifest::TableInput {
+                    table: t.table.to_string(),
+                    files: t
+                        .files
+                        .iter()
+                        .map(|f| manifest::FileInput {
+                            path: f.path.clone(),
+                            bytes: f.bytes,
+                            rows: f.rows,
+                        })
+                        .collect(),
+                    rows_read: t.counts.rows_read,
+                    rows_accepted: t.counts.rows_accepted,
+                    rows_rejected: t.counts.rows_rejected,
+                    reconciled: t.counts.rows_read
+                        == t.counts.rows_accepted + t.counts.rows_rejected
+                        && t.counts.rows_read == footer_rows,
+                    reject_reasons: t
+                        .rejects
+                        .reason_counts()
+                        .into_iter()
+                        .map(|(reason, rows)| manifest::ReasonCount { reason, rows })
+                        .collect(),
+                    warnings: t.warnings.clone(),
+                    seconds: round3(t.seconds),
+                }
+            })
+            .collect(),
+        missing_tables: input.missing.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn publish_encode(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Publish(crate::error::PublishError::Encode {
+        what: what.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The default catalogue folder: `$PARANGON_PIPELINES`, else `./pipelines`.
+pub fn default_pipelines() -> PathBuf {
+    std::env::var_os("PARANGON_PIPELINES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new("pipelines").to_path_buf())
+}

@@ -1,0 +1,177 @@
+//! End to end: the `parangon` binary on a generated dataset with injected bad rows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use parangon::arrow::array::{Array, AsArray, RecordBatch};
+use parangon::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn parangon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_parangon"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+fn files_under(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generate_run_reconcile_and_rerun_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (out1, out2) = (tmp.path().join("out1"), tmp.path().join("out2"));
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    ok(&parangon(&[
+        "generate", "--output", &s(&data), "--caisses", "8", "--rows-per-caisse", "400", "--seed", "7",
+        "--invalid-rate", "0.01",
+    ]));
+    let summary = ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out1)]));
+    assert!(summary.contains("indicators"), "{summary}");
+
+    // Rejects reconcile with what the generator broke on purpose.
+    let generator: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("generator.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out1.join("manifest.json")).unwrap()).unwrap();
+    let tables = manifest["inputs"]["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 5);
+    for t in tables {
+        let name = t["table"].as_str().unwrap();
+        let injected: u64 = generator["invalid"][name]
+            .as_object()
+            .map_or(0, |m| m.values().map(|v| v.as_u64().unwrap()).sum());
+        assert!(injected > 0, "{name}");
+        assert_eq!(t["rows_rejected"].as_u64().unwrap(), injected, "{name}: {t}");
+        assert_eq!(t["rows_read"].as_u64().unwrap(), generator["rows"][name].as_u64().unwrap());
+        assert_eq!(t["reconciled"], serde_json::Value::Bool(true));
+        let rejects = read_parquet(&out1.join(format!("rejects/{name}/part-00000.parquet")));
+        let rows: usize = rejects.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows as u64, injected);
+    }
+
+    // indicator_values: the nine indicators of the foundation at the three levels, months and years.
+    let mut seen: BTreeMap<(String, String, bool), usize> = BTreeMap::new();
+    for year in [2023, 2024] {
+        let path = out1.join(format!("indicator_values/year={year}/part-00000.parquet"));
+        for batch in read_parquet(&path) {
+            let ids = batch.column_by_name("indicator_id").unwrap().as_string::<i32>().clone();
+            let defs = batch.column_by_name("definition").unwrap().as_string::<i32>().clone();
+            let levels = batch.column_by_name("level").unwrap().as_string::<i32>().clone();
+            let months = batch.column_by_name("month").unwrap().clone();
+            let years = batch.column_by_name("year").unwrap().as_primitive::<parangon::arrow::datatypes::Int32Type>().clone();
+            for i in 0..batch.num_rows() {
+                assert_eq!(years.value(i), year, "partition column kept inside the file");
+                if defs.value(i) == "bench" {
+                    *seen.entry((ids.value(i).to_string(), levels.value(i).to_string(), months.is_null(i))).or_default() += 1;
+                }
+            }
+        }
+    }
+    for id in [
+        "claims_fse_delay_mean", "claims_fsp_delay_mean", "claims_fse_delay_p90", "claims_fsp_delay_p90",
+        "claims_fse_paid_within_7d", "claims_ij_delay_mean", "calls_reached_rate", "calls_agent_answer_rate",
+        "emails_within_48h", "pensions_dp_paid_within_60d", "pensions_aspa_notified_within_4m",
+        "pensions_dd_notified_within_4m", "pensions_paid_without_gap", "pensions_online_share",
+        "reclamations_within_deadline", "reclamations_delay_mean", "reclamations_within_10d",
+    ] {
+        for level in ["caisse", "organism", "national"] {
+            for yearly in [true, false] {
+                assert!(seen.contains_key(&(id.to_string(), level.to_string(), yearly)), "{id} {level} yearly={yearly}");
+            }
+        }
+    }
+
+    // Same inputs, byte-identical tables (the manifest holds the run's times and differs).
+    ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out2)]));
+    let (a, b) = (files_under(&out1), files_under(&out2));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        if path != Path::new("manifest.json") {
+            assert!(bytes == &b[path], "{} differs between two runs", path.display());
+        }
+    }
+    // A rerun on the same output replaces it.
+    ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out1), "--select", "calls_reached_rate"]));
+    let replaced = files_under(&out1);
+    assert!(replaced.keys().all(|p| !p.starts_with("rejects/claims")), "old outputs are gone");
+
+    // validate: the same rejects, exit 1 because rows would be rejected.
+    let v = parangon(&["validate", "--input", &s(&data)]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("unknown caisse"));
+}
+
+#[test]
+fn catalogue_listing_and_show() {
+    let list = ok(&parangon(&["indicators"]));
+    assert!(list.contains("claims_fse_delay_p90") && list.contains("CAMIEG"), "{list}");
+    let show = ok(&parangon(&["indicators", "show", "claims_fse_delay_p90"]));
+    assert!(show.contains("days(care_date, paid_date)") && show.contains("GROUP BY caisse_id"), "{show}");
+    let unknown = parangon(&["indicators", "show", "claims_fse_delay_p9"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean"));
+}
+
+#[test]
+fn bad_inputs_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let missing = parangon(&["run", "--input", "/nonexistent/folder", "--output", out.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such folder"));
+    let usage = parangon(&["run", "--years", "abc"]);
+    assert_eq!(usage.status.code(), Some(2));
+    // A folder that is not a parangon output is never replaced.
+    let foreign = tmp.path().join("thesis");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("chapter1.docx"), "x").unwrap();
+    let refused = parangon(&["run", "--output", foreign.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(foreign.join("chapter1.docx").exists());
+}
+
+#[test]
+fn readme_command_runs_on_the_bundled_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let summary = ok(&parangon(&["run", "--output", out.to_str().unwrap()]));
+    assert!(summary.contains("rows read"), "{summary}");
+    assert!(out.join("manifest.json").is_file());
+}

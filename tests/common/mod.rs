@@ -1,0 +1,157 @@
+//! Small hand-made datasets for the indicator tests: a caisse reference and Parquet tables
+//! written column by column, computed with the real catalogue of `pipelines/`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use parangon::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use parangon::arrow::datatypes::{Field, Schema};
+use parangon::catalogue::Catalogue;
+use parangon::compute::{self, ComputeOptions, ComputeOutput, IndicatorValue, Level};
+use parangon::contract;
+use parangon::ingest::{Caisse, Input, reference};
+
+pub fn pipelines() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// `caisses`: (caisse_id, organism, alsace_moselle).
+    pub fn new(caisses: &[(&str, &str, bool)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let list: Vec<Caisse> = caisses
+            .iter()
+            .map(|(id, org, am)| Caisse {
+                caisse_id: id.to_string(),
+                name: format!("Caisse {id}"),
+                organism: org.to_string(),
+                region: None,
+                alsace_moselle: *am,
+            })
+            .collect();
+        std::fs::create_dir_all(dir.path().join("reference")).unwrap();
+        std::fs::write(dir.path().join("reference/caisses.csv"), reference::to_csv(&list)).unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `<table>/<file>` with the given columns (omitted nullable columns read as null).
+    pub fn table(&self, table: &str, file: &str, columns: Vec<(&str, ArrayRef)>) {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, a)| a).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+        let path = self.path().join(table).join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, parangon::publish::parquet::encode(&batch).unwrap()).unwrap();
+    }
+
+    pub async fn compute(&self) -> ComputeOutput {
+        self.compute_with(ComputeOptions::default()).await
+    }
+
+    pub async fn compute_with(&self, options: ComputeOptions) -> ComputeOutput {
+        let catalogue = Catalogue::load(&pipelines()).unwrap();
+        let tables: Vec<_> = contract::TABLES.to_vec();
+        let input = Input::open(self.path().to_str().unwrap(), &tables).await.unwrap();
+        compute::compute(&input, &catalogue, &options, &compute::Silent).await.unwrap()
+    }
+}
+
+pub fn text(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+pub fn same_text(value: &str, n: usize) -> ArrayRef {
+    Arc::new(StringArray::from(vec![Some(value); n]))
+}
+
+pub fn day(s: &str) -> i32 {
+    parangon::calendar::from_date(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+}
+
+pub fn dates(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(Date32Array::from(values.iter().map(|v| v.map(day)).collect::<Vec<_>>()))
+}
+
+pub fn stamps(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from(
+        values
+            .iter()
+            .map(|v| {
+                v.map(|s| {
+                    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+                        .unwrap()
+                        .and_utc()
+                        .timestamp_micros()
+                })
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+pub fn floats(values: &[Option<f64>]) -> ArrayRef {
+    Arc::new(Float64Array::from(values.to_vec()))
+}
+
+pub fn ints(values: &[Option<i64>]) -> ArrayRef {
+    Arc::new(Int64Array::from(values.to_vec()))
+}
+
+pub fn bools(values: &[Option<bool>]) -> ArrayRef {
+    Arc::new(BooleanArray::from(values.to_vec()))
+}
+
+pub fn ids(prefix: &str, n: usize) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("{prefix}{i}"))))
+}
+
+/// The value of one cell of `indicator_values`.
+/// `unit`: caisse id at caisse level, organism at organism level, "" at national level.
+pub fn find<'a>(
+    out: &'a ComputeOutput,
+    id: &str,
+    definition: &str,
+    level: Level,
+    unit: &str,
+    dimension_value: Option<&str>,
+    period: &str,
+) -> Option<&'a IndicatorValue> {
+    out.values.iter().find(|v| {
+        v.indicator_id == id
+            && v.definition == definition
+            && v.level == level
+            && match level {
+                Level::Caisse => v.caisse_id.as_deref() == Some(unit),
+                Level::Organism => v.organism.as_deref() == Some(unit),
+                Level::National => true,
+            }
+            && v.dimension_value.as_deref() == dimension_value
+            && v.period() == period
+    })
+}
+
+/// The value of a bench cell, which must exist.
+pub fn value(out: &ComputeOutput, id: &str, level: Level, unit: &str, period: &str) -> f64 {
+    find(out, id, "bench", level, unit, None, period)
+        .unwrap_or_else(|| panic!("no value for {id} {level:?} {unit} {period}"))
+        .value
+}
+
+pub fn close(actual: f64, expected: f64) {
+    assert!((actual - expected).abs() < 1e-9, "expected {expected}, got {actual}");
+}
