@@ -113,7 +113,11 @@ pub fn open_days(from: i32, to: i32, alsace_moselle: bool) -> i64 {
 }
 
 fn open_days_slow(from: i32, to: i32, alsace_moselle: bool) -> i64 {
-    let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+    let (lo, hi, sign) = if from <= to {
+        (from, to, 1)
+    } else {
+        (to, from, -1)
+    };
     let mut count = 0i64;
     let mut year_cache: Option<(i32, Vec<i32>)> = None;
     for day in (lo + 1)..=hi {
@@ -269,13 +273,98 @@ mod tests {
     }
 
     #[test]
+    fn holidays_match_the_official_lists_of_several_years() {
+        // Jours fériés en métropole (service-public.fr; Etalab « jours fériés »).
+        let lists: [(i32, [&str; 11]); 4] = [
+            (
+                2019,
+                [
+                    "2019-01-01",
+                    "2019-04-22",
+                    "2019-05-01",
+                    "2019-05-08",
+                    "2019-05-30",
+                    "2019-06-10",
+                    "2019-07-14",
+                    "2019-08-15",
+                    "2019-11-01",
+                    "2019-11-11",
+                    "2019-12-25",
+                ],
+            ),
+            (
+                2023,
+                [
+                    "2023-01-01",
+                    "2023-04-10",
+                    "2023-05-01",
+                    "2023-05-08",
+                    "2023-05-18",
+                    "2023-05-29",
+                    "2023-07-14",
+                    "2023-08-15",
+                    "2023-11-01",
+                    "2023-11-11",
+                    "2023-12-25",
+                ],
+            ),
+            (
+                2025,
+                [
+                    "2025-01-01",
+                    "2025-04-21",
+                    "2025-05-01",
+                    "2025-05-08",
+                    "2025-05-29",
+                    "2025-06-09",
+                    "2025-07-14",
+                    "2025-08-15",
+                    "2025-11-01",
+                    "2025-11-11",
+                    "2025-12-25",
+                ],
+            ),
+            (
+                2027,
+                [
+                    "2027-01-01",
+                    "2027-03-29",
+                    "2027-05-01",
+                    "2027-05-06",
+                    "2027-05-08",
+                    "2027-05-17",
+                    "2027-07-14",
+                    "2027-08-15",
+                    "2027-11-01",
+                    "2027-11-11",
+                    "2027-12-25",
+                ],
+            ),
+        ];
+        for (year, list) in lists {
+            let expected: Vec<i32> = list.iter().map(|s| d(s)).collect();
+            assert_eq!(public_holidays(year, false), expected, "{year}");
+        }
+        // Alsace-Moselle 2025: Vendredi saint 18 April and 26 December in addition.
+        let am = public_holidays(2025, true);
+        assert_eq!(am.len(), 13);
+        assert!(am.contains(&d("2025-04-18")) && am.contains(&d("2025-12-26")));
+    }
+
+    #[test]
     fn holidays_2025_and_2026() {
         let h25 = public_holidays(2025, false);
         for s in ["2025-04-21", "2025-05-29", "2025-06-09"] {
             assert!(h25.contains(&d(s)), "{s}");
         }
         let h26 = public_holidays(2026, true);
-        for s in ["2026-04-03", "2026-04-06", "2026-05-14", "2026-05-25", "2026-12-26"] {
+        for s in [
+            "2026-04-03",
+            "2026-04-06",
+            "2026-05-14",
+            "2026-05-25",
+            "2026-12-26",
+        ] {
             assert!(h26.contains(&d(s)), "{s}");
         }
     }

@@ -213,7 +213,10 @@ impl Indicator {
         };
         let forbid = |field: bool, name: &str| {
             if field {
-                Err(format!("method '{}' does not use `{name}`", self.method.as_str()))
+                Err(format!(
+                    "method '{}' does not use `{name}`",
+                    self.method.as_str()
+                ))
             } else {
                 Ok(())
             }
@@ -222,7 +225,10 @@ impl Indicator {
             Method::Mean | Method::Sum | Method::P90 => {
                 need(&self.value, "value")?;
                 forbid(self.condition.is_some(), "condition")?;
-                forbid(self.numerator.is_some() || self.denominator.is_some(), "numerator")?;
+                forbid(
+                    self.numerator.is_some() || self.denominator.is_some(),
+                    "numerator",
+                )?;
             }
             Method::Share => {
                 need(&self.condition, "condition")?;
@@ -248,7 +254,10 @@ impl Indicator {
         }
         if self.definition != BENCH
             && (self.definition.is_empty()
-                || !self.definition.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+                || !self
+                    .definition
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_'))
         {
             return Err(format!(
                 "definition must be 'bench' or an organism code in capitals, found '{}'",
@@ -312,11 +321,10 @@ impl Catalogue {
         let mut indicators = Vec::new();
         let mut seen: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
         for (file, text) in sources {
-            let parsed: PipelineFile =
-                toml::from_str(text).map_err(|e| CatalogueError::Parse {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
+            let parsed: PipelineFile = toml::from_str(text).map_err(|e| CatalogueError::Parse {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
             let Some(spec) = contract::table(&parsed.table) else {
                 return Err(CatalogueError::Invalid {
                     file: file.clone(),
@@ -324,7 +332,11 @@ impl Catalogue {
                     message: format!(
                         "unknown table '{}' (the contract's tables: {})",
                         parsed.table,
-                        contract::TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+                        contract::TABLES
+                            .iter()
+                            .map(|t| t.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             };
@@ -390,7 +402,11 @@ impl Catalogue {
         self.indicators
             .iter()
             .map(|i| {
-                let common = i.id.chars().zip(id.chars()).take_while(|(a, b)| a == b).count();
+                let common =
+                    i.id.chars()
+                        .zip(id.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count();
                 (common, i.id.clone())
             })
             .filter(|(common, _)| *common >= 3)
@@ -483,7 +499,10 @@ value = "days(received_date, paid_date)"
 
     #[test]
     fn unknown_key_is_an_error() {
-        let text = ONE.replace("method = \"mean\"", "method = \"mean\"\nfilterr = \"kind = 'FSE'\"");
+        let text = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\nfilterr = \"kind = 'FSE'\"",
+        );
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("filterr"), "{err}");
     }
@@ -498,16 +517,32 @@ value = "days(received_date, paid_date)"
     #[test]
     fn duplicate_and_unknown_table() {
         let twice = format!("{ONE}\n{}", &ONE[ONE.find("[[indicator]]").unwrap()..]);
-        assert!(parse(&twice).unwrap_err().to_string().contains("defined twice"));
+        assert!(
+            parse(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("defined twice")
+        );
         let bad = ONE.replace("table = \"claims\"", "table = \"claimz\"");
-        assert!(parse(&bad).unwrap_err().to_string().contains("unknown table 'claimz'"));
+        assert!(
+            parse(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown table 'claimz'")
+        );
     }
 
     #[test]
     fn variant_filter_scopes_the_organism() {
-        let text = ONE.replace("method = \"mean\"", "method = \"mean\"\ndefinition = \"CAVIMAC\"\nfilter = \"kind = 'IJ'\"");
+        let text = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndefinition = \"CAVIMAC\"\nfilter = \"kind = 'IJ'\"",
+        );
         let c = parse(&text).unwrap();
-        assert_eq!(c.indicators[0].full_filter(), "organism = 'CAVIMAC' AND (kind = 'IJ')");
+        assert_eq!(
+            c.indicators[0].full_filter(),
+            "organism = 'CAVIMAC' AND (kind = 'IJ')"
+        );
         assert_eq!(c.indicators[0].key(), "x_mean[CAVIMAC]");
     }
 }

@@ -169,7 +169,13 @@ pub const PLAUSIBLE_DAYS: (i32, i32) = (-7_305, 47_481);
 pub const CLAIM_KINDS: &[&str] = &["FSE", "FSP", "IJ"];
 pub const RIGHT_TYPES: &[&str] = &["droit_propre", "droit_derive", "aspa"];
 pub const PENSION_CHANNELS: &[&str] = &["online", "paper"];
-pub const CALL_OUTCOMES: &[&str] = &["agent", "ivr_info", "deflected", "abandoned", "welcome_hangup"];
+pub const CALL_OUTCOMES: &[&str] = &[
+    "agent",
+    "ivr_info",
+    "deflected",
+    "abandoned",
+    "welcome_hangup",
+];
 pub const BRANCHES: &[&str] = &[
     "maladie",
     "retraite",
@@ -179,7 +185,14 @@ pub const BRANCHES: &[&str] = &[
     "action_sociale",
 ];
 pub const RECLAMATION_CHANNELS: &[&str] = &["courrier", "email", "telephone", "accueil", "web"];
-pub const SURVEY_CHANNELS: &[&str] = &["email", "telephone", "internet", "accueil", "courrier", "global"];
+pub const SURVEY_CHANNELS: &[&str] = &[
+    "email",
+    "telephone",
+    "internet",
+    "accueil",
+    "courrier",
+    "global",
+];
 
 pub static CLAIMS: TableSpec = TableSpec {
     name: "claims",

@@ -38,7 +38,9 @@ pub enum CatalogueError {
 /// Errors reading the extracts that no row-level reject can absorb (a data error: exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot open the input {url}: {message}\n  hint: --input takes a local folder, file:// or a registered object-store URL")]
+    #[error(
+        "cannot open the input {url}: {message}\n  hint: --input takes a local folder, file:// or a registered object-store URL"
+    )]
     InputUrl { url: String, message: String },
     #[error("cannot list or read {path}: {source}")]
     Store {
@@ -71,9 +73,13 @@ pub enum IngestError {
     },
     #[error("{file}: cannot decode row group data: {message}")]
     Decode { file: String, message: String },
-    #[error("{file}: {message}\n  hint: reference/caisses must list each caisse once with caisse_id, name and organism")]
+    #[error(
+        "{file}: {message}\n  hint: reference/caisses must list each caisse once with caisse_id, name and organism"
+    )]
     Reference { file: String, message: String },
-    #[error("no reference/caisses.csv or reference/caisses.parquet under {root}\n  hint: every input folder needs the caisse reference (extracts.md, reference/caisses)")]
+    #[error(
+        "no reference/caisses.csv or reference/caisses.parquet under {root}\n  hint: every input folder needs the caisse reference (extracts.md, reference/caisses)"
+    )]
     NoReference { root: String },
 }
 
@@ -113,7 +119,9 @@ pub enum PublishError {
         "another parangon run is writing to {output} (lock {lock} is held)\n  hint: wait for it to finish, or choose another --output"
     )]
     Locked { output: PathBuf, lock: PathBuf },
-    #[error("{output} exists and is not a parangon output folder (no manifest.json)\n  hint: choose an empty or new --output folder")]
+    #[error(
+        "{output} exists and is not a parangon output folder (no manifest.json)\n  hint: choose an empty or new --output folder"
+    )]
     NotAnOutput { output: PathBuf },
     #[error("writing {what}: {message}")]
     Encode { what: String, message: String },

@@ -95,8 +95,8 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
         ("06", "Provence-Alpes-Côte d'Azur"),
     ];
     for i in 0..cpam {
-        let (code, region) = if i < DEPTS.len() {
-            (DEPTS[i].0.to_string(), DEPTS[i].1)
+        let (code, region) = if let Some((code, region)) = DEPTS.get(i) {
+            (code.to_string(), *region)
         } else {
             (format!("{:02}", 100 + i), "Autre")
         };
@@ -117,8 +117,8 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
         ("RA", "Auvergne-Rhône-Alpes"),
     ];
     for i in 0..carsat {
-        let (code, region) = if i < CARSATS.len() {
-            (CARSATS[i].0.to_string(), CARSATS[i].1)
+        let (code, region) = if let Some((code, region)) = CARSATS.get(i) {
+            (code.to_string(), *region)
         } else {
             (format!("R{i}"), "Autre")
         };
@@ -131,9 +131,18 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
         });
     }
     for (id, name) in [
-        ("CAVIMAC", "Caisse d'assurance vieillesse, invalidité et maladie des cultes"),
-        ("CRPCEN", "Caisse de retraite et de prévoyance des clercs et employés de notaires"),
-        ("CAMIEG", "Caisse d'assurance maladie des industries électriques et gazières"),
+        (
+            "CAVIMAC",
+            "Caisse d'assurance vieillesse, invalidité et maladie des cultes",
+        ),
+        (
+            "CRPCEN",
+            "Caisse de retraite et de prévoyance des clercs et employés de notaires",
+        ),
+        (
+            "CAMIEG",
+            "Caisse d'assurance maladie des industries électriques et gazières",
+        ),
     ] {
         out.push(Caisse {
             caisse_id: id.into(),
@@ -150,7 +159,10 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
 pub fn generate(dir: &Path, options: &GenerateOptions) -> std::io::Result<GenerateReport> {
     let caisses = caisses(options.caisses);
     std::fs::create_dir_all(dir.join("reference"))?;
-    std::fs::write(dir.join("reference/caisses.csv"), reference::to_csv(&caisses))?;
+    std::fs::write(
+        dir.join("reference/caisses.csv"),
+        reference::to_csv(&caisses),
+    )?;
     let mut report = GenerateReport {
         options: Some(options.clone()),
         ..Default::default()
@@ -273,20 +285,32 @@ impl Rows {
 
     /// Breaks a few rows on purpose, each in one way the contract rejects. Returns the count
     /// by reason. Rows are chosen with a stream of their own so the valid data is unchanged.
-    fn inject_invalid(&mut self, spec: &TableSpec, options: &GenerateOptions, year: i32) -> BTreeMap<String, u64> {
+    fn inject_invalid(
+        &mut self,
+        spec: &TableSpec,
+        options: &GenerateOptions,
+        year: i32,
+    ) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
         let n = self.len();
         if options.invalid_rate <= 0.0 || n < 20 {
             return counts;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(mix(options.seed, &[spec.name, "invalid", &year.to_string()]));
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(
+            options.seed,
+            &[spec.name, "invalid", &year.to_string()],
+        ));
         let how_many = ((n as f64 * options.invalid_rate).ceil() as usize).max(6);
         let mut used = std::collections::BTreeSet::new();
         let id_column = match spec.key {
             contract::RecordKey::Id(id) => id,
             contract::RecordKey::CaisseYear => "caisse_id",
         };
-        let code_column = spec.columns.iter().find(|c| c.codes.is_some()).map(|c| c.name);
+        let code_column = spec
+            .columns
+            .iter()
+            .find(|c| c.codes.is_some())
+            .map(|c| c.name);
         let order = spec.date_orders.first();
         for k in 0..how_many {
             let mut row = rng.random_range(0..n);
@@ -306,7 +330,9 @@ impl Rows {
                 2 if code_column.is_some() => {
                     let c = code_column.expect("checked");
                     // Lower-cased: codes are matched exactly, without case folding.
-                    let v = self.get_text(c, row).map(|s| format!("{}-x", s.to_lowercase()));
+                    let v = self
+                        .get_text(c, row)
+                        .map(|s| format!("{}-x", s.to_lowercase()));
                     self.set_text(c, row, v);
                     "unknown code"
                 }
@@ -336,7 +362,12 @@ impl Rows {
                     let c = spec
                         .columns
                         .iter()
-                        .find(|c| matches!(c.ty, contract::LogicalType::Date | contract::LogicalType::Timestamp) && c.required)
+                        .find(|c| {
+                            matches!(
+                                c.ty,
+                                contract::LogicalType::Date | contract::LogicalType::Timestamp
+                            ) && c.required
+                        })
                         .map(|c| c.name);
                     match c {
                         Some(c) => {
@@ -394,7 +425,10 @@ impl Rows {
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for c in spec.columns {
-            let column = self.columns.remove(c.name).unwrap_or_else(|| panic!("generator filled {}", c.name));
+            let column = self
+                .columns
+                .remove(c.name)
+                .unwrap_or_else(|| panic!("generator filled {}", c.name));
             fields.push(Field::new(c.name, c.ty.canonical(), true));
             arrays.push(match column {
                 Column::Text(v) => Arc::new(StringArray::from(v)),
@@ -405,7 +439,8 @@ impl Rows {
                 Column::Bool(v) => Arc::new(BooleanArray::from(v)),
             });
         }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("generated columns align")
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .expect("generated columns align")
     }
 }
 
@@ -433,14 +468,18 @@ impl<'a> Gen<'a> {
         caisses: &'a [Caisse],
     ) -> Self {
         // The caisse's slowness is fixed across tables and years.
-        let mut traits = ChaCha8Rng::seed_from_u64(mix(options.seed, &["traits", &caisse.caisse_id]));
+        let mut traits =
+            ChaCha8Rng::seed_from_u64(mix(options.seed, &["traits", &caisse.caisse_id]));
         let slowness = match index % 7 {
             3 => 2.2 + traits.random::<f64>(), // a caisse far worse than the others
             _ => 0.7 + 0.6 * traits.random::<f64>(),
         };
         let last_year = options.years.iter().copied().max().unwrap_or(year);
         Self {
-            rng: ChaCha8Rng::seed_from_u64(mix(options.seed, &[table, &caisse.caisse_id, &year.to_string()])),
+            rng: ChaCha8Rng::seed_from_u64(mix(
+                options.seed,
+                &[table, &caisse.caisse_id, &year.to_string()],
+            )),
             caisse,
             caisses,
             year,
@@ -455,7 +494,9 @@ impl<'a> Gen<'a> {
     }
 
     fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        LogNormal::new(median.ln(), sigma).expect("valid").sample(&mut self.rng)
+        LogNormal::new(median.ln(), sigma)
+            .expect("valid")
+            .sample(&mut self.rng)
     }
 
     /// A day of the year; weekends are rare (offices are closed), and the first open day after
@@ -469,7 +510,9 @@ impl<'a> Gen<'a> {
             if !open && !self.chance(0.08) {
                 continue;
             }
-            if after_holidays && open && !calendar::is_open_day(d - 1, self.caisse.alsace_moselle)
+            if after_holidays
+                && open
+                && !calendar::is_open_day(d - 1, self.caisse.alsace_moselle)
                 && calendar::weekday(d - 1) < 5
             {
                 return d; // the day after a holiday is always kept
@@ -558,7 +601,11 @@ fn claims(g: &mut Gen, rows: &mut Rows) {
         rows.bool("tiers_payant", if kind == "IJ" { None } else { Some(tp) });
         rows.text(
             "handled_by",
-            if g.caisse.organism == "CAMIEG" { delegate.clone() } else { None },
+            if g.caisse.organism == "CAMIEG" {
+                delegate.clone()
+            } else {
+                None
+            },
         );
     }
 }
@@ -579,13 +626,18 @@ fn pensions(g: &mut Gen, rows: &mut Rows) {
         // People file ahead of their start date; survivors and ASPA after the event.
         let effective = match right {
             "droit_propre" => {
-                let later = calendar::add_months(filed, g.rng.random_range(1..7)).expect("in range");
+                let later =
+                    calendar::add_months(filed, g.rng.random_range(1..7)).expect("in range");
                 first_day_of_month(later) // a pension starts on the 1st of a month
             }
             _ => filed - g.rng.random_range(0..60),
         };
         let completion = g.lognormal(25.0 * g.slowness, 0.9).round() as i32;
-        let complete = if g.chance(0.04) { None } else { Some(filed + completion) };
+        let complete = if g.chance(0.04) {
+            None
+        } else {
+            Some(filed + completion)
+        };
         let ready = complete.unwrap_or(filed + 200).max(effective);
         let notify = ready + g.lognormal(20.0 * g.slowness, 0.8).round() as i32;
         let payment_delay = g.lognormal(25.0 * g.slowness, 0.7).round() as i32;
@@ -608,7 +660,10 @@ fn pensions(g: &mut Gen, rows: &mut Rows) {
         rows.day("first_paid_date", first_paid);
         let channel = if g.chance(online) { "online" } else { "paper" };
         rows.text("channel", Some(channel.into()));
-        rows.float("monthly_amount", Some((g.lognormal(1_100.0, 0.5) * 100.0).round() / 100.0));
+        rows.float(
+            "monthly_amount",
+            Some((g.lognormal(1_100.0, 0.5) * 100.0).round() / 100.0),
+        );
     }
 }
 
@@ -633,7 +688,10 @@ fn calls(g: &mut Gen, rows: &mut Rows) {
         let talk = (outcome == "agent").then(|| g.lognormal(240.0, 0.6).round() as i64);
         rows.text("call_id", Some(format!("T{}-{n:07}", g.year)));
         rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.micros("arrived_at", Some(i64::from(day) * 86_400_000_000 + i64::from(seconds) * 1_000_000));
+        rows.micros(
+            "arrived_at",
+            Some(i64::from(day) * 86_400_000_000 + i64::from(seconds) * 1_000_000),
+        );
         rows.text("outcome", Some(outcome.into()));
         rows.int("wait_seconds", wait);
         rows.int("talk_seconds", talk);
@@ -670,11 +728,13 @@ fn reclamations(g: &mut Gen, rows: &mut Rows) {
 fn emails(g: &mut Gen, rows: &mut Rows) {
     for n in 0..(g.volume / 4).max(10) {
         let day = g.day(false);
-        let received = i64::from(day) * 86_400_000_000 + g.rng.random_range(0..86_400i64) * 1_000_000;
+        let received =
+            i64::from(day) * 86_400_000_000 + g.rng.random_range(0..86_400i64) * 1_000_000;
         let spam = g.chance(0.06);
         let hours = g.lognormal(26.0 * g.slowness, 0.8);
         let answer = received + (hours * 3_600_000_000.0) as i64;
-        let answered = !spam && !g.chance(0.04) && answer <= i64::from(g.horizon + 1) * 86_400_000_000;
+        let answered =
+            !spam && !g.chance(0.04) && answer <= i64::from(g.horizon + 1) * 86_400_000_000;
         rows.text("email_id", Some(format!("M{}-{n:06}", g.year)));
         rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
         rows.micros("received_at", Some(received));
@@ -702,7 +762,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
         let small = GenerateOptions {
             caisses: 6,
             years: vec![2024],
@@ -711,7 +775,14 @@ mod tests {
         };
         generate(a.path(), &small).unwrap();
         generate(b.path(), &small).unwrap();
-        generate(c.path(), &GenerateOptions { seed: 2, ..small.clone() }).unwrap();
+        generate(
+            c.path(),
+            &GenerateOptions {
+                seed: 2,
+                ..small.clone()
+            },
+        )
+        .unwrap();
         let read = |d: &Path| std::fs::read(d.join("claims/year=2024/part-0.parquet")).unwrap();
         assert_eq!(read(a.path()), read(b.path()));
         assert_ne!(read(a.path()), read(c.path()));

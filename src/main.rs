@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2 (clap)
     let printer = Printer::new(cli.quiet);
     init_logging(cli.verbose, cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             printer.error(&format!("cannot start the runtime: {e}"));

@@ -39,7 +39,11 @@ pub struct RunSummary {
 pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSummary, Error> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let run_id = format!(
+        "{}-{}",
+        started_at.format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    );
     let mut catalogue = Catalogue::load(&options.pipelines)?;
     catalogue.select(&options.select)?;
     // Take the output first: a second run on the same output fails before reading anything.
@@ -122,7 +126,8 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         outputs: outputs.clone(),
         stages,
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| publish_encode("manifest.json", e))?;
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| publish_encode("manifest.json", e))?;
     publication.add_bytes("manifest.json", json);
     publish::folder::publish(&lock, &run_id, &publication)?;
     Ok(RunSummary {
@@ -138,7 +143,10 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
 }
 
 /// Checks the extracts against the contract without computing (`parangon validate`).
-pub async fn validate(input: &str, observer: &dyn Observer) -> Result<(Vec<TableRun>, Vec<&'static str>), Error> {
+pub async fn validate(
+    input: &str,
+    observer: &dyn Observer,
+) -> Result<(Vec<TableRun>, Vec<&'static str>), Error> {
     let all: Vec<&'static TableSpec> = contract::TABLES.to_vec();
     let input = Input::open(input, &all).await?;
     let catalogue = Catalogue {
@@ -146,7 +154,8 @@ pub async fn validate(input: &str, observer: &dyn Observer) -> Result<(Vec<Table
         version: String::new(),
         dir: PathBuf::new(),
     };
-    let computed = compute::compute(&input, &catalogue, &ComputeOptions::default(), observer).await?;
+    let computed =
+        compute::compute(&input, &catalogue, &ComputeOptions::default(), observer).await?;
     Ok((computed.tables, input.missing.clone()))
 }
 

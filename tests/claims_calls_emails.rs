@@ -8,7 +8,11 @@ use parangon::compute::Level::{Caisse, National, Organism};
 
 /// Two CPAM of one network and Cavimac. Delays are `paid − received` in calendar days.
 fn claims_fixture() -> Fixture {
-    let f = Fixture::new(&[("CPAM-A", "CNAM", false), ("CPAM-B", "CNAM", false), ("CAVIMAC", "CAVIMAC", false)]);
+    let f = Fixture::new(&[
+        ("CPAM-A", "CNAM", false),
+        ("CPAM-B", "CNAM", false),
+        ("CAVIMAC", "CAVIMAC", false),
+    ]);
     // (caisse, kind, received, paid)
     let rows: &[(&str, &str, &str, Option<&str>)] = &[
         // CPAM-A, FSE paid in March 2024: delays 1, 2, 3, 10.
@@ -37,10 +41,22 @@ fn claims_fixture() -> Fixture {
         "part-0.parquet",
         vec![
             ("claim_id", ids("C", n)),
-            ("caisse_id", text(&rows.iter().map(|r| Some(r.0)).collect::<Vec<_>>())),
-            ("kind", text(&rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>())),
-            ("received_date", dates(&rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>())),
-            ("paid_date", dates(&rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+            (
+                "caisse_id",
+                text(&rows.iter().map(|r| Some(r.0)).collect::<Vec<_>>()),
+            ),
+            (
+                "kind",
+                text(&rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
+            ),
+            (
+                "received_date",
+                dates(&rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>()),
+            ),
+            (
+                "paid_date",
+                dates(&rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+            ),
             ("amount", floats(&vec![Some(10.0); n])),
         ],
     );
@@ -61,7 +77,10 @@ async fn fse_mean_delay_cavimac_7_bench() {
     close(value(&out, id, Organism, "CNAM", "2024-03"), 21.0 / 5.0);
     close(value(&out, id, National, "", "2024-03"), 21.0 / 5.0);
     let cell = find(&out, id, "bench", Caisse, "CPAM-A", None, "2024-03").unwrap();
-    assert_eq!((cell.numerator, cell.denominator, cell.n_records), (Some(16.0), Some(4.0), 4));
+    assert_eq!(
+        (cell.numerator, cell.denominator, cell.n_records),
+        (Some(16.0), Some(4.0), 4)
+    );
     assert_eq!(cell.organism.as_deref(), Some("CNAM"));
     // No FSE at Cavimac: no value (not zero).
     assert!(find(&out, id, "bench", Caisse, "CAVIMAC", None, "2024-03").is_none());
@@ -71,7 +90,10 @@ async fn fse_mean_delay_cavimac_7_bench() {
 #[tokio::test]
 async fn fsp_mean_delay_cavimac_6_bench() {
     let out = claims_fixture().compute().await;
-    close(value(&out, "claims_fsp_delay_mean", Caisse, "CPAM-A", "2024-03"), 10.5);
+    close(
+        value(&out, "claims_fsp_delay_mean", Caisse, "CPAM-A", "2024-03"),
+        10.5,
+    );
 }
 
 #[tokio::test]
@@ -88,7 +110,10 @@ async fn fse_p90_nearest_rank_camieg_8_crpcen_2() {
     let cell = find(&out, id, "bench", Caisse, "CPAM-A", None, "2024").unwrap();
     assert_eq!((cell.numerator, cell.n_records), (None, 6));
     // FSP: {7, 14}: rank ceil(1.8) = 2 → 14.
-    close(value(&out, "claims_fsp_delay_p90", Caisse, "CPAM-A", "2024-03"), 14.0);
+    close(
+        value(&out, "claims_fsp_delay_p90", Caisse, "CPAM-A", "2024-03"),
+        14.0,
+    );
 }
 
 #[tokio::test]
@@ -105,14 +130,27 @@ async fn fse_paid_within_7_days_annex() {
 #[tokio::test]
 async fn ij_mean_delay_cavimac_8_bench() {
     let out = claims_fixture().compute().await;
-    close(value(&out, "claims_ij_delay_mean", Caisse, "CAVIMAC", "2024-03"), 15.0);
-    close(value(&out, "claims_ij_delay_mean", Organism, "CAVIMAC", "2024"), 15.0);
+    close(
+        value(&out, "claims_ij_delay_mean", Caisse, "CAVIMAC", "2024-03"),
+        15.0,
+    );
+    close(
+        value(&out, "claims_ij_delay_mean", Organism, "CAVIMAC", "2024"),
+        15.0,
+    );
 }
 
 fn calls_fixture() -> Fixture {
     let f = Fixture::new(&[("CPAM-A", "CNAM", false), ("CPAM-B", "CNAM", false)]);
     let outcomes = [
-        "agent", "agent", "agent", "ivr_info", "deflected", "abandoned", "welcome_hangup", "welcome_hangup",
+        "agent",
+        "agent",
+        "agent",
+        "ivr_info",
+        "deflected",
+        "abandoned",
+        "welcome_hangup",
+        "welcome_hangup",
     ];
     let n = outcomes.len();
     let mut caisses = vec![Some("CPAM-A"); n];
@@ -139,19 +177,46 @@ fn calls_fixture() -> Fixture {
 async fn calls_reached_rate_cavimac_11() {
     // (agent + SVI information) / (agent + SVI + dissuadés + abandonnés); welcome hang-ups out.
     let out = calls_fixture().compute().await;
-    close(value(&out, "calls_reached_rate", Caisse, "CPAM-A", "2024-03"), 400.0 / 6.0);
-    close(value(&out, "calls_reached_rate", Caisse, "CPAM-B", "2024-03"), 50.0);
-    close(value(&out, "calls_reached_rate", Organism, "CNAM", "2024-03"), 500.0 / 8.0);
-    let cell = find(&out, "calls_reached_rate", "bench", Caisse, "CPAM-A", None, "2024").unwrap();
-    assert_eq!((cell.numerator, cell.denominator, cell.n_records), (Some(4.0), Some(6.0), 6));
+    close(
+        value(&out, "calls_reached_rate", Caisse, "CPAM-A", "2024-03"),
+        400.0 / 6.0,
+    );
+    close(
+        value(&out, "calls_reached_rate", Caisse, "CPAM-B", "2024-03"),
+        50.0,
+    );
+    close(
+        value(&out, "calls_reached_rate", Organism, "CNAM", "2024-03"),
+        500.0 / 8.0,
+    );
+    let cell = find(
+        &out,
+        "calls_reached_rate",
+        "bench",
+        Caisse,
+        "CPAM-A",
+        None,
+        "2024",
+    )
+    .unwrap();
+    assert_eq!(
+        (cell.numerator, cell.denominator, cell.n_records),
+        (Some(4.0), Some(6.0), 6)
+    );
 }
 
 #[tokio::test]
 async fn calls_agent_answer_rate_camieg_3() {
     // agent / (all calls − welcome hang-ups): 3 / 6 at CPAM-A.
     let out = calls_fixture().compute().await;
-    close(value(&out, "calls_agent_answer_rate", Caisse, "CPAM-A", "2024-03"), 50.0);
-    close(value(&out, "calls_agent_answer_rate", National, "", "2024"), 50.0);
+    close(
+        value(&out, "calls_agent_answer_rate", Caisse, "CPAM-A", "2024-03"),
+        50.0,
+    );
+    close(
+        value(&out, "calls_agent_answer_rate", National, "", "2024"),
+        50.0,
+    );
 }
 
 #[tokio::test]
@@ -179,20 +244,56 @@ async fn emails_within_48_hours_cavimac_12() {
             ("caisse_id", same_text("CPAM-A", 5)),
             ("received_at", stamps(&received)),
             ("first_response_at", stamps(&answered)),
-            ("is_spam", bools(&[Some(false), Some(false), Some(false), Some(true), Some(false)])),
+            (
+                "is_spam",
+                bools(&[
+                    Some(false),
+                    Some(false),
+                    Some(false),
+                    Some(true),
+                    Some(false),
+                ]),
+            ),
         ],
     );
     let out = f.compute().await;
-    close(value(&out, "emails_within_48h", Caisse, "CPAM-A", "2024-03"), 50.0);
-    let cell = find(&out, "emails_within_48h", "bench", Caisse, "CPAM-A", None, "2024-03").unwrap();
+    close(
+        value(&out, "emails_within_48h", Caisse, "CPAM-A", "2024-03"),
+        50.0,
+    );
+    let cell = find(
+        &out,
+        "emails_within_48h",
+        "bench",
+        Caisse,
+        "CPAM-A",
+        None,
+        "2024-03",
+    )
+    .unwrap();
     assert_eq!((cell.numerator, cell.denominator), (Some(2.0), Some(4.0)));
-    assert!(find(&out, "emails_within_48h", "bench", Caisse, "CPAM-A", None, "2024-04").is_none());
+    assert!(
+        find(
+            &out,
+            "emails_within_48h",
+            "bench",
+            Caisse,
+            "CPAM-A",
+            None,
+            "2024-04"
+        )
+        .is_none()
+    );
 }
 
 #[tokio::test]
 async fn absent_tables_are_not_computed_never_zero() {
     let out = calls_fixture().compute().await;
-    assert!(out.values.iter().all(|v| v.indicator_id.starts_with("calls_")));
+    assert!(
+        out.values
+            .iter()
+            .all(|v| v.indicator_id.starts_with("calls_"))
+    );
     let reasons: Vec<_> = out
         .not_computed
         .iter()

@@ -45,7 +45,10 @@ fn files_under(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+                out.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
             }
         }
     }
@@ -59,10 +62,25 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
     let (out1, out2) = (tmp.path().join("out1"), tmp.path().join("out2"));
     let s = |p: &Path| p.to_str().unwrap().to_string();
     ok(&parangon(&[
-        "generate", "--output", &s(&data), "--caisses", "8", "--rows-per-caisse", "400", "--seed", "7",
-        "--invalid-rate", "0.01",
+        "generate",
+        "--output",
+        &s(&data),
+        "--caisses",
+        "8",
+        "--rows-per-caisse",
+        "400",
+        "--seed",
+        "7",
+        "--invalid-rate",
+        "0.01",
     ]));
-    let summary = ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out1)]));
+    let summary = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out1),
+    ]));
     assert!(summary.contains("indicators"), "{summary}");
 
     // Rejects reconcile with what the generator broke on purpose.
@@ -78,8 +96,15 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
             .as_object()
             .map_or(0, |m| m.values().map(|v| v.as_u64().unwrap()).sum());
         assert!(injected > 0, "{name}");
-        assert_eq!(t["rows_rejected"].as_u64().unwrap(), injected, "{name}: {t}");
-        assert_eq!(t["rows_read"].as_u64().unwrap(), generator["rows"][name].as_u64().unwrap());
+        assert_eq!(
+            t["rows_rejected"].as_u64().unwrap(),
+            injected,
+            "{name}: {t}"
+        );
+        assert_eq!(
+            t["rows_read"].as_u64().unwrap(),
+            generator["rows"][name].as_u64().unwrap()
+        );
         assert_eq!(t["reconciled"], serde_json::Value::Bool(true));
         let rejects = read_parquet(&out1.join(format!("rejects/{name}/part-00000.parquet")));
         let rows: usize = rejects.iter().map(|b| b.num_rows()).sum();
@@ -91,46 +116,108 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
     for year in [2023, 2024] {
         let path = out1.join(format!("indicator_values/year={year}/part-00000.parquet"));
         for batch in read_parquet(&path) {
-            let ids = batch.column_by_name("indicator_id").unwrap().as_string::<i32>().clone();
-            let defs = batch.column_by_name("definition").unwrap().as_string::<i32>().clone();
-            let levels = batch.column_by_name("level").unwrap().as_string::<i32>().clone();
+            let ids = batch
+                .column_by_name("indicator_id")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            let defs = batch
+                .column_by_name("definition")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            let levels = batch
+                .column_by_name("level")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
             let months = batch.column_by_name("month").unwrap().clone();
-            let years = batch.column_by_name("year").unwrap().as_primitive::<parangon::arrow::datatypes::Int32Type>().clone();
+            let years = batch
+                .column_by_name("year")
+                .unwrap()
+                .as_primitive::<parangon::arrow::datatypes::Int32Type>()
+                .clone();
             for i in 0..batch.num_rows() {
-                assert_eq!(years.value(i), year, "partition column kept inside the file");
+                assert_eq!(
+                    years.value(i),
+                    year,
+                    "partition column kept inside the file"
+                );
                 if defs.value(i) == "bench" {
-                    *seen.entry((ids.value(i).to_string(), levels.value(i).to_string(), months.is_null(i))).or_default() += 1;
+                    *seen
+                        .entry((
+                            ids.value(i).to_string(),
+                            levels.value(i).to_string(),
+                            months.is_null(i),
+                        ))
+                        .or_default() += 1;
                 }
             }
         }
     }
     for id in [
-        "claims_fse_delay_mean", "claims_fsp_delay_mean", "claims_fse_delay_p90", "claims_fsp_delay_p90",
-        "claims_fse_paid_within_7d", "claims_ij_delay_mean", "calls_reached_rate", "calls_agent_answer_rate",
-        "emails_within_48h", "pensions_dp_paid_within_60d", "pensions_aspa_notified_within_4m",
-        "pensions_dd_notified_within_4m", "pensions_paid_without_gap", "pensions_online_share",
-        "reclamations_within_deadline", "reclamations_delay_mean", "reclamations_within_10d",
+        "claims_fse_delay_mean",
+        "claims_fsp_delay_mean",
+        "claims_fse_delay_p90",
+        "claims_fsp_delay_p90",
+        "claims_fse_paid_within_7d",
+        "claims_ij_delay_mean",
+        "calls_reached_rate",
+        "calls_agent_answer_rate",
+        "emails_within_48h",
+        "pensions_dp_paid_within_60d",
+        "pensions_aspa_notified_within_4m",
+        "pensions_dd_notified_within_4m",
+        "pensions_paid_without_gap",
+        "pensions_online_share",
+        "reclamations_within_deadline",
+        "reclamations_delay_mean",
+        "reclamations_within_10d",
     ] {
         for level in ["caisse", "organism", "national"] {
             for yearly in [true, false] {
-                assert!(seen.contains_key(&(id.to_string(), level.to_string(), yearly)), "{id} {level} yearly={yearly}");
+                assert!(
+                    seen.contains_key(&(id.to_string(), level.to_string(), yearly)),
+                    "{id} {level} yearly={yearly}"
+                );
             }
         }
     }
 
     // Same inputs, byte-identical tables (the manifest holds the run's times and differs).
-    ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out2)]));
+    ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out2),
+    ]));
     let (a, b) = (files_under(&out1), files_under(&out2));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (path, bytes) in &a {
         if path != Path::new("manifest.json") {
-            assert!(bytes == &b[path], "{} differs between two runs", path.display());
+            assert!(
+                bytes == &b[path],
+                "{} differs between two runs",
+                path.display()
+            );
         }
     }
     // A rerun on the same output replaces it.
-    ok(&parangon(&["run", "--input", &s(&data), "--output", &s(&out1), "--select", "calls_reached_rate"]));
+    ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out1),
+        "--select",
+        "calls_reached_rate",
+    ]));
     let replaced = files_under(&out1);
-    assert!(replaced.keys().all(|p| !p.starts_with("rejects/claims")), "old outputs are gone");
+    assert!(
+        replaced.keys().all(|p| !p.starts_with("rejects/claims")),
+        "old outputs are gone"
+    );
 
     // validate: the same rejects, exit 1 because rows would be rejected.
     let v = parangon(&["validate", "--input", &s(&data)]);
@@ -141,9 +228,15 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
 #[test]
 fn catalogue_listing_and_show() {
     let list = ok(&parangon(&["indicators"]));
-    assert!(list.contains("claims_fse_delay_p90") && list.contains("CAMIEG"), "{list}");
+    assert!(
+        list.contains("claims_fse_delay_p90") && list.contains("CAMIEG"),
+        "{list}"
+    );
     let show = ok(&parangon(&["indicators", "show", "claims_fse_delay_p90"]));
-    assert!(show.contains("days(care_date, paid_date)") && show.contains("GROUP BY caisse_id"), "{show}");
+    assert!(
+        show.contains("days(care_date, paid_date)") && show.contains("GROUP BY caisse_id"),
+        "{show}"
+    );
     let unknown = parangon(&["indicators", "show", "claims_fse_delay_p9"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean"));
@@ -153,7 +246,13 @@ fn catalogue_listing_and_show() {
 fn bad_inputs_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let missing = parangon(&["run", "--input", "/nonexistent/folder", "--output", out.to_str().unwrap()]);
+    let missing = parangon(&[
+        "run",
+        "--input",
+        "/nonexistent/folder",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such folder"));
     let usage = parangon(&["run", "--years", "abc"]);

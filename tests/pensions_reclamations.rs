@@ -27,19 +27,40 @@ fn reclamations_fixture() -> Fixture {
         ("r6", "CPAM-N", "retraite", "2024-03-20", None),
         // Fri 20 Dec 2024 → Thu 2 Jan 2025: national 7 open days (25 Dec and 1 Jan closed),
         // Alsace-Moselle 6 (26 Dec closed too): within 8 in both.
-        ("r7", "CPAM-AM", "retraite", "2024-12-20", Some("2025-01-02")),
+        (
+            "r7",
+            "CPAM-AM",
+            "retraite",
+            "2024-12-20",
+            Some("2025-01-02"),
+        ),
     ];
     let n = rows.len();
     f.table(
         "reclamations",
         "part-0.parquet",
         vec![
-            ("reclamation_id", text(&rows.iter().map(|r| Some(r.0)).collect::<Vec<_>>())),
-            ("caisse_id", text(&rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>())),
-            ("branch", text(&rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>())),
+            (
+                "reclamation_id",
+                text(&rows.iter().map(|r| Some(r.0)).collect::<Vec<_>>()),
+            ),
+            (
+                "caisse_id",
+                text(&rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
+            ),
+            (
+                "branch",
+                text(&rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>()),
+            ),
             ("channel", same_text("courrier", n)),
-            ("received_date", dates(&rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>())),
-            ("closed_date", dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>())),
+            (
+                "received_date",
+                dates(&rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>()),
+            ),
+            (
+                "closed_date",
+                dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+            ),
         ],
     );
     f
@@ -54,22 +75,46 @@ async fn complaints_within_deadline_open_days_cavimac_13() {
     };
     // CPAM-N, received in March: r1 no, r3 yes, r5 yes, r6 (open) no → 2/4.
     close(at(Caisse, "CPAM-N", None, "2024-03").unwrap(), 50.0);
-    close(at(Caisse, "CPAM-N", Some("maladie"), "2024-03").unwrap(), 50.0);
-    close(at(Caisse, "CPAM-N", Some("retraite"), "2024-03").unwrap(), 50.0);
+    close(
+        at(Caisse, "CPAM-N", Some("maladie"), "2024-03").unwrap(),
+        50.0,
+    );
+    close(
+        at(Caisse, "CPAM-N", Some("retraite"), "2024-03").unwrap(),
+        50.0,
+    );
     // CPAM-AM, same dates: the local calendar makes r2 within → 2/2.
     close(at(Caisse, "CPAM-AM", None, "2024-03").unwrap(), 100.0);
-    close(at(Caisse, "CPAM-AM", Some("maladie"), "2024-03").unwrap(), 100.0);
+    close(
+        at(Caisse, "CPAM-AM", Some("maladie"), "2024-03").unwrap(),
+        100.0,
+    );
     // A branch with no complaint that month has no value, not 0 % or 100 %.
     assert!(at(Caisse, "CPAM-AM", Some("retraite"), "2024-03").is_none());
     // Organism pools the records: 4 within out of 6; maladie 3/4; retraite 1/2.
     close(at(Organism, "CNAM", None, "2024-03").unwrap(), 400.0 / 6.0);
-    close(at(Organism, "CNAM", Some("maladie"), "2024-03").unwrap(), 75.0);
-    close(at(Organism, "CNAM", Some("retraite"), "2024-03").unwrap(), 50.0);
+    close(
+        at(Organism, "CNAM", Some("maladie"), "2024-03").unwrap(),
+        75.0,
+    );
+    close(
+        at(Organism, "CNAM", Some("retraite"), "2024-03").unwrap(),
+        50.0,
+    );
     // Period = reception: r7 is a December 2024 record, answered in 2025.
     close(at(Caisse, "CPAM-AM", None, "2024-12").unwrap(), 100.0);
     close(at(Caisse, "CPAM-AM", None, "2024").unwrap(), 100.0);
     assert!(at(Caisse, "CPAM-AM", None, "2025").is_none());
-    let cell = find(&out, id, "bench", Caisse, "CPAM-N", Some("maladie"), "2024-03").unwrap();
+    let cell = find(
+        &out,
+        id,
+        "bench",
+        Caisse,
+        "CPAM-N",
+        Some("maladie"),
+        "2024-03",
+    )
+    .unwrap();
     assert_eq!(cell.dimension.as_deref(), Some("branch"));
     assert_eq!((cell.numerator, cell.denominator), (Some(1.0), Some(2.0)));
 }
@@ -104,30 +149,138 @@ async fn complaints_within_10_days_camieg_1_7() {
 fn pensions_fixture() -> Fixture {
     let f = Fixture::new(&[("CARSAT-X", "CNAV", false)]);
     // (id, right, filed, complete, effective, notified, first_paid, channel)
-    type Row = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, Option<&'static str>, Option<&'static str>, &'static str);
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+    );
     let rows: &[Row] = &[
         // Completion (15 Apr) after the effective date (1 Mar): 60 days run from completion.
         // 15 Apr + 60 days = 14 Jun: paid 14 Jun within, 15 Jun not.
-        ("p1", "droit_propre", "2024-01-10", Some("2024-04-15"), "2024-03-01", Some("2024-05-20"), Some("2024-06-14"), "online"),
-        ("p2", "droit_propre", "2024-01-10", Some("2024-04-15"), "2024-03-01", Some("2024-05-20"), Some("2024-06-15"), "paper"),
+        (
+            "p1",
+            "droit_propre",
+            "2024-01-10",
+            Some("2024-04-15"),
+            "2024-03-01",
+            Some("2024-05-20"),
+            Some("2024-06-14"),
+            "online",
+        ),
+        (
+            "p2",
+            "droit_propre",
+            "2024-01-10",
+            Some("2024-04-15"),
+            "2024-03-01",
+            Some("2024-05-20"),
+            Some("2024-06-15"),
+            "paper",
+        ),
         // Completion before the effective date: 60 days from 1 May = 30 Jun → within; also paid
         // on the last day of the month after the effective month → without a gap.
-        ("p3", "droit_propre", "2024-01-15", Some("2024-02-01"), "2024-05-01", Some("2024-04-02"), Some("2024-06-30"), "online"),
+        (
+            "p3",
+            "droit_propre",
+            "2024-01-15",
+            Some("2024-02-01"),
+            "2024-05-01",
+            Some("2024-04-02"),
+            Some("2024-06-30"),
+            "online",
+        ),
         // No completion date: 60 days from the effective date 1 Apr = 31 May; paid 1 Jun (61)
         // → not within; and the day after the end of the following month → a gap.
-        ("p4", "droit_propre", "2024-02-01", None, "2024-04-01", Some("2024-05-02"), Some("2024-06-01"), "paper"),
+        (
+            "p4",
+            "droit_propre",
+            "2024-02-01",
+            None,
+            "2024-04-01",
+            Some("2024-05-02"),
+            Some("2024-06-01"),
+            "paper",
+        ),
         // Unpaid: cannot appear in figures placed by payment date.
-        ("p5", "droit_propre", "2024-02-01", Some("2024-03-01"), "2024-04-01", None, None, "online"),
+        (
+            "p5",
+            "droit_propre",
+            "2024-02-01",
+            Some("2024-03-01"),
+            "2024-04-01",
+            None,
+            None,
+            "online",
+        ),
         // Survivor's pension effective 31 Jan 2024, paid 29 Feb 2024 (leap year): no gap.
-        ("d1", "droit_derive", "2024-01-31", Some("2024-02-01"), "2024-01-31", Some("2024-05-31"), Some("2024-02-29"), "online"),
+        (
+            "d1",
+            "droit_derive",
+            "2024-01-31",
+            Some("2024-02-01"),
+            "2024-01-31",
+            Some("2024-05-31"),
+            Some("2024-02-29"),
+            "online",
+        ),
         // 29 Feb + 4 months = 29 Jun: notified 29 Jun within, 30 Jun not.
-        ("d2", "droit_derive", "2024-02-29", Some("2024-03-01"), "2024-03-01", Some("2024-06-29"), None, "paper"),
-        ("d3", "droit_derive", "2024-02-29", Some("2024-03-01"), "2024-03-01", Some("2024-06-30"), None, "paper"),
+        (
+            "d2",
+            "droit_derive",
+            "2024-02-29",
+            Some("2024-03-01"),
+            "2024-03-01",
+            Some("2024-06-29"),
+            None,
+            "paper",
+        ),
+        (
+            "d3",
+            "droit_derive",
+            "2024-02-29",
+            Some("2024-03-01"),
+            "2024-03-01",
+            Some("2024-06-30"),
+            None,
+            "paper",
+        ),
         // ASPA filed 31 Jan: 4 months later is 31 May (notified 31 May within, 1 Jun not).
-        ("a1", "aspa", "2024-01-31", Some("2024-02-10"), "2024-02-01", Some("2024-05-31"), None, "paper"),
-        ("a2", "aspa", "2024-01-31", Some("2024-02-10"), "2024-02-01", Some("2024-06-01"), None, "online"),
+        (
+            "a1",
+            "aspa",
+            "2024-01-31",
+            Some("2024-02-10"),
+            "2024-02-01",
+            Some("2024-05-31"),
+            None,
+            "paper",
+        ),
+        (
+            "a2",
+            "aspa",
+            "2024-01-31",
+            Some("2024-02-10"),
+            "2024-02-01",
+            Some("2024-06-01"),
+            None,
+            "online",
+        ),
         // Filed 31 Oct 2023: 4 months later is 29 Feb 2024 (clamped): within.
-        ("a3", "aspa", "2023-10-31", Some("2023-11-10"), "2023-11-01", Some("2024-02-29"), None, "paper"),
+        (
+            "a3",
+            "aspa",
+            "2023-10-31",
+            Some("2023-11-10"),
+            "2023-11-01",
+            Some("2024-02-29"),
+            None,
+            "paper",
+        ),
     ];
     let col = |f: fn(&Row) -> Option<&'static str>| rows.iter().map(f).collect::<Vec<_>>();
     f.table(

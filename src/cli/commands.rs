@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::args::{CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, ValidateArgs};
+use super::args::{
+    CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, ValidateArgs,
+};
 use super::printer::{Printer, group};
 use crate::catalogue::Catalogue;
 use crate::error::Error;
@@ -18,7 +20,9 @@ pub enum Outcome {
 }
 
 fn pipelines(args: &CatalogueArgs) -> std::path::PathBuf {
-    args.pipelines.clone().unwrap_or_else(run::default_pipelines)
+    args.pipelines
+        .clone()
+        .unwrap_or_else(run::default_pipelines)
 }
 
 pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
@@ -54,9 +58,20 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
     )
     .ok();
     for n in &summary.not_computed {
-        writeln!(out, "  not computed   {} ({}): {}", n.indicator_id, n.definition, n.reason).ok();
+        writeln!(
+            out,
+            "  not computed   {} ({}): {}",
+            n.indicator_id, n.definition, n.reason
+        )
+        .ok();
     }
-    writeln!(out, "  outputs        {} ({} files)", summary.output.display(), summary.files_written).ok();
+    writeln!(
+        out,
+        "  outputs        {} ({} files)",
+        summary.output.display(),
+        summary.files_written
+    )
+    .ok();
     writeln!(out, "  time           {:.2} s", summary.seconds).ok();
     print!("{out}");
     Ok(Outcome::Success)
@@ -94,10 +109,18 @@ pub async fn validate(args: &ValidateArgs, printer: Printer) -> Result<Outcome, 
         }
     }
     for m in missing {
-        writeln!(out, "{m:<14} absent (its indicators will be reported as not computed)").ok();
+        writeln!(
+            out,
+            "{m:<14} absent (its indicators will be reported as not computed)"
+        )
+        .ok();
     }
     print!("{out}");
-    Ok(if any { Outcome::DataProblems } else { Outcome::Success })
+    Ok(if any {
+        Outcome::DataProblems
+    } else {
+        Outcome::Success
+    })
 }
 
 pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
@@ -105,7 +128,12 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
     match &args.action {
         None => {
             let mut out = String::new();
-            writeln!(out, "{:<34} {:<10} {:<6} {:<7} {:<13} origin", "id", "definition", "unit", "better", "table").ok();
+            writeln!(
+                out,
+                "{:<34} {:<10} {:<6} {:<7} {:<13} origin",
+                "id", "definition", "unit", "better", "table"
+            )
+            .ok();
             for i in &catalogue.indicators {
                 writeln!(
                     out,
@@ -146,7 +174,10 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
 
 pub fn generate(args: &GenerateArgs, printer: Printer) -> Result<Outcome, Error> {
     if args.caisses < 5 {
-        return Err(Error::Usage("--caisses must be at least 5 (three single-caisse organisms, a CPAM and a Carsat)".into()));
+        return Err(Error::Usage(
+            "--caisses must be at least 5 (three single-caisse organisms, a CPAM and a Carsat)"
+                .into(),
+        ));
     }
     let options = GenerateOptions {
         caisses: args.caisses,
@@ -159,10 +190,20 @@ pub fn generate(args: &GenerateArgs, printer: Printer) -> Result<Outcome, Error>
         context: format!("writing the dataset to {}", args.output.display()),
         source,
     })?;
-    printer.note(&format!("wrote {} files to {}", report.files.len(), args.output.display()));
+    printer.note(&format!(
+        "wrote {} files to {}",
+        report.files.len(),
+        args.output.display()
+    ));
     let mut out = String::new();
     for (table, rows) in &report.rows {
-        writeln!(out, "{table:<14} {:>12} rows ({} invalid on purpose)", group(*rows), report.invalid_rows(table)).ok();
+        writeln!(
+            out,
+            "{table:<14} {:>12} rows ({} invalid on purpose)",
+            group(*rows),
+            report.invalid_rows(table)
+        )
+        .ok();
     }
     print!("{out}");
     Ok(Outcome::Success)

@@ -62,10 +62,19 @@ impl Observer for Progress {
         }
         if self.printer.terminal {
             let bar = self.multi.add(ProgressBar::new_spinner());
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
-            bar.set_message(format!("{table}: reading and computing {} rows", group(rows)));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("valid template"),
+            );
+            bar.set_message(format!(
+                "{table}: reading and computing {} rows",
+                group(rows)
+            ));
             bar.enable_steady_tick(Duration::from_millis(120));
-            self.bars.lock().expect("bars").push((table.to_string(), bar));
+            self.bars
+                .lock()
+                .expect("bars")
+                .push((table.to_string(), bar));
         } else {
             eprintln!("{table}: reading {} rows", group(rows));
         }
@@ -94,7 +103,7 @@ pub fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);

@@ -90,7 +90,10 @@ fn days(args: &[ColumnarValue]) -> Result<ColumnarValue> {
 
 fn open_days(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     let a = arrays(args, "open_days", 3)?;
-    let (from, to) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Date32Type>());
+    let (from, to) = (
+        a[0].as_primitive::<Date32Type>(),
+        a[1].as_primitive::<Date32Type>(),
+    );
     let alsace: &BooleanArray = a[2].as_boolean();
     // A null calendar flag means the national calendar (extracts.md: alsace_moselle null = false).
     let out: Int64Array = (0..from.len())
@@ -106,7 +109,10 @@ fn open_days(args: &[ColumnarValue]) -> Result<ColumnarValue> {
 
 fn add_months(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     let a = arrays(args, "add_months", 2)?;
-    let (dates, months) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Int64Type>());
+    let (dates, months) = (
+        a[0].as_primitive::<Date32Type>(),
+        a[1].as_primitive::<Int64Type>(),
+    );
     let out: Date32Array = dates
         .iter()
         .zip(months.iter())
@@ -117,13 +123,18 @@ fn add_months(args: &[ColumnarValue]) -> Result<ColumnarValue> {
 
 fn end_of_next_month(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     let a = arrays(args, "end_of_next_month", 1)?;
-    let out: Date32Array = unary(a[0].as_primitive::<Date32Type>(), calendar::end_of_next_month);
+    let out: Date32Array = unary(
+        a[0].as_primitive::<Date32Type>(),
+        calendar::end_of_next_month,
+    );
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
 fn year_month(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     let a = arrays(args, "year_month", 1)?;
-    let out: Int32Array = a[0].as_primitive::<Date32Type>().unary::<_, Int32Type>(calendar::year_month);
+    let out: Int32Array = a[0]
+        .as_primitive::<Date32Type>()
+        .unary::<_, Int32Type>(calendar::year_month);
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
 

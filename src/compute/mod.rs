@@ -94,8 +94,11 @@ pub async fn compute(
     let mut output = ComputeOutput::default();
     for table in &input.tables {
         let name = table.spec.name;
-        let indicators: Vec<&Indicator> =
-            catalogue.indicators.iter().filter(|i| i.table == name).collect();
+        let indicators: Vec<&Indicator> = catalogue
+            .indicators
+            .iter()
+            .filter(|i| i.table == name)
+            .collect();
         observer.table_started(name, table.files.iter().map(|f| f.rows).sum());
         let started = Instant::now();
         if indicators.is_empty() {
@@ -104,7 +107,9 @@ pub async fn compute(
             let values = compute_table(table, &indicators, input, options).await?;
             output.values.extend(values);
             for ind in &indicators {
-                output.computed.push((ind.id.clone(), ind.definition.clone()));
+                output
+                    .computed
+                    .push((ind.id.clone(), ind.definition.clone()));
             }
         }
         let run = table_run(table, started.elapsed().as_secs_f64());
@@ -132,11 +137,14 @@ async fn compute_table(
 ) -> Result<Vec<IndicatorValue>, ComputeError> {
     let name = table.spec.name;
     let ctx = session(options);
-    let provider = StreamingTable::try_new(TableSource::output_schema(table.spec), vec![table.partition()])
-        .map_err(|source| ComputeError::Query {
-            table: name.to_string(),
-            source,
-        })?;
+    let provider = StreamingTable::try_new(
+        TableSource::output_schema(table.spec),
+        vec![table.partition()],
+    )
+    .map_err(|source| ComputeError::Query {
+        table: name.to_string(),
+        source,
+    })?;
     ctx.register_table(name, Arc::new(provider))
         .map_err(|source| ComputeError::Query {
             table: name.to_string(),
@@ -185,22 +193,29 @@ fn table_run(table: &TableSource, seconds: f64) -> TableRun {
 
 /// Compiles the plan of `indicator`'s table against an empty table (no input needed), for
 /// `parangon indicators show`.
-pub async fn explain(catalogue: &Catalogue, indicator: &Indicator) -> Result<(String, String), ComputeError> {
+pub async fn explain(
+    catalogue: &Catalogue,
+    indicator: &Indicator,
+) -> Result<(String, String), ComputeError> {
     let spec = contract::table(&indicator.table).expect("checked at load");
     let ctx = session(&ComputeOptions::default());
-    let empty = MemTable::try_new(TableSource::output_schema(spec), vec![vec![]]).map_err(|source| {
-        ComputeError::Query {
-            table: spec.name.to_string(),
-            source,
-        }
-    })?;
+    let empty =
+        MemTable::try_new(TableSource::output_schema(spec), vec![vec![]]).map_err(|source| {
+            ComputeError::Query {
+                table: spec.name.to_string(),
+                source,
+            }
+        })?;
     ctx.register_table(spec.name, Arc::new(empty))
         .map_err(|source| ComputeError::Query {
             table: spec.name.to_string(),
             source,
         })?;
-    let same_table: Vec<&Indicator> =
-        catalogue.indicators.iter().filter(|i| i.table == indicator.table).collect();
+    let same_table: Vec<&Indicator> = catalogue
+        .indicators
+        .iter()
+        .filter(|i| i.table == indicator.table)
+        .collect();
     let plan = TablePlan::compile(&ctx, spec.name, &same_table).await?;
     let compiled = plan
         .indicators

@@ -117,8 +117,7 @@ impl TablePlan {
         ind: &Indicator,
     ) -> Result<CompiledIndicator, ComputeError> {
         let filter = ind.full_filter();
-        self.expect_type(ctx, ind, &filter, "filter", |t| t == &DataType::Boolean)
-            .await?;
+        self.expect_boolean(ctx, ind, &filter, "filter").await?;
         let period_key = self.period_key(ctx, ind, &ind.period_date).await?;
         let dimension_key = ind
             .dimension
@@ -141,29 +140,55 @@ impl TablePlan {
                 let row = self.row(format!("CASE WHEN {filter} THEN {cast} END"));
                 add(self, Slot::Sum, row, Aggregate::Sum, numeric, period_key);
                 match &ind.denominator_population {
-                    None => add(self, Slot::Records, row, Aggregate::Count, numeric, period_key),
+                    None => add(
+                        self,
+                        Slot::Records,
+                        row,
+                        Aggregate::Count,
+                        numeric,
+                        period_key,
+                    ),
                     Some(pop) => {
                         let den_period = self.period_key(ctx, ind, &pop.period_date).await?;
                         let den_filter = ind.full_filter_with(pop.filter.as_deref());
-                        self.expect_type(ctx, ind, &den_filter, "denominator filter", |t| {
-                            t == &DataType::Boolean
-                        })
-                        .await?;
+                        self.expect_boolean(ctx, ind, &den_filter, "denominator filter")
+                            .await?;
                         let row = self.row(format!("CASE WHEN {den_filter} THEN 1 END"));
-                        add(self, Slot::Records, row, Aggregate::Count, Numeric::Integer, den_period);
+                        add(
+                            self,
+                            Slot::Records,
+                            row,
+                            Aggregate::Count,
+                            Numeric::Integer,
+                            den_period,
+                        );
                     }
                 }
             }
             Method::Share => {
                 let condition = ind.condition.as_deref().expect("checked at load");
-                self.expect_type(ctx, ind, condition, "condition", |t| t == &DataType::Boolean)
+                self.expect_boolean(ctx, ind, condition, "condition")
                     .await?;
                 // A null condition (an open record) counts as not met: it stays in the denominator.
                 let row = self.row(format!(
                     "CASE WHEN {filter} THEN CASE WHEN ({condition}) THEN 1 ELSE 0 END END"
                 ));
-                add(self, Slot::Records, row, Aggregate::Count, Numeric::Integer, period_key);
-                add(self, Slot::Sum, row, Aggregate::Sum, Numeric::Integer, period_key);
+                add(
+                    self,
+                    Slot::Records,
+                    row,
+                    Aggregate::Count,
+                    Numeric::Integer,
+                    period_key,
+                );
+                add(
+                    self,
+                    Slot::Sum,
+                    row,
+                    Aggregate::Sum,
+                    Numeric::Integer,
+                    period_key,
+                );
             }
             Method::Ratio => {
                 let num = ind.numerator.as_deref().expect("checked at load");
@@ -174,11 +199,38 @@ impl TablePlan {
                 // add its cost to the numerator alone).
                 let both = format!("{filter} AND ({num}) IS NOT NULL AND ({den}) IS NOT NULL");
                 let to_decimal = |c: &str| format!("CAST({c} AS DECIMAL(38, 6))");
-                let a = self.row(format!("CASE WHEN {both} THEN {} END", to_decimal(&num_cast)));
-                let b = self.row(format!("CASE WHEN {both} THEN {} END", to_decimal(&den_cast)));
-                add(self, Slot::RatioNumerator, a, Aggregate::Sum, Numeric::Decimal, period_key);
-                add(self, Slot::RatioDenominator, b, Aggregate::Sum, Numeric::Decimal, period_key);
-                add(self, Slot::Records, a, Aggregate::Count, Numeric::Decimal, period_key);
+                let a = self.row(format!(
+                    "CASE WHEN {both} THEN {} END",
+                    to_decimal(&num_cast)
+                ));
+                let b = self.row(format!(
+                    "CASE WHEN {both} THEN {} END",
+                    to_decimal(&den_cast)
+                ));
+                add(
+                    self,
+                    Slot::RatioNumerator,
+                    a,
+                    Aggregate::Sum,
+                    Numeric::Decimal,
+                    period_key,
+                );
+                add(
+                    self,
+                    Slot::RatioDenominator,
+                    b,
+                    Aggregate::Sum,
+                    Numeric::Decimal,
+                    period_key,
+                );
+                add(
+                    self,
+                    Slot::Records,
+                    a,
+                    Aggregate::Count,
+                    Numeric::Decimal,
+                    period_key,
+                );
             }
             Method::P90 => {
                 let value = ind.value.as_deref().expect("checked at load");
@@ -191,7 +243,9 @@ impl TablePlan {
                         ),
                     });
                 }
-                let key = self.key(format!("CASE WHEN {filter} THEN CAST(({value}) AS BIGINT) END"));
+                let key = self.key(format!(
+                    "CASE WHEN {filter} THEN CAST(({value}) AS BIGINT) END"
+                ));
                 let measure = self.measure(Source::Key(key), Aggregate::Count, Numeric::Integer);
                 histogram = Some((key, measure, period_key));
             }
@@ -213,7 +267,10 @@ impl TablePlan {
         let expr = match ind.grain {
             Grain::Month => {
                 self.expect_type(ctx, ind, period_date, "period_date", |t| {
-                    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+                    matches!(
+                        t,
+                        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+                    )
                 })
                 .await?;
                 format!("year_month(CAST(({period_date}) AS DATE))")
@@ -238,14 +295,30 @@ impl TablePlan {
         let ty = self.type_of(ctx, ind, expr, what).await?;
         if ty.is_integer() || ty == DataType::Boolean {
             Ok((format!("CAST(({expr}) AS BIGINT)"), Numeric::Integer))
-        } else if ty.is_floating() || matches!(ty, DataType::Decimal128(..) | DataType::Decimal256(..)) {
-            Ok((format!("CAST(({expr}) AS DECIMAL(38, 6))"), Numeric::Decimal))
+        } else if ty.is_floating()
+            || matches!(ty, DataType::Decimal128(..) | DataType::Decimal256(..))
+        {
+            Ok((
+                format!("CAST(({expr}) AS DECIMAL(38, 6))"),
+                Numeric::Decimal,
+            ))
         } else {
             Err(ComputeError::Definition {
                 indicator: ind.key(),
                 message: format!("{what} `{expr}` is of type {ty}, not a number"),
             })
         }
+    }
+
+    async fn expect_boolean(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        expr: &str,
+        what: &str,
+    ) -> Result<(), ComputeError> {
+        self.expect_type(ctx, ind, expr, what, |t| t == &DataType::Boolean)
+            .await
     }
 
     async fn expect_type(
@@ -308,8 +381,18 @@ impl TablePlan {
 
     fn render(&self) -> String {
         let mut inner: Vec<String> = vec!["caisse_id".into()];
-        inner.extend(self.keys.iter().enumerate().map(|(i, k)| format!("{k} AS k{i}")));
-        inner.extend(self.rows.iter().enumerate().map(|(i, r)| format!("{r} AS r{i}")));
+        inner.extend(
+            self.keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!("{k} AS k{i}")),
+        );
+        inner.extend(
+            self.rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("{r} AS r{i}")),
+        );
         let mut group: Vec<String> = vec!["caisse_id".into()];
         group.extend((0..self.keys.len()).map(|i| format!("k{i}")));
         let mut outer = group.clone();
@@ -347,14 +430,21 @@ impl TablePlan {
         for k in keys {
             lines.push(format!("  group key k{k} = {}", self.keys[k]));
         }
-        let mut measures: Vec<(usize, Slot)> =
-            ind.contributions.iter().map(|c| (c.measure, c.slot)).collect();
+        let mut measures: Vec<(usize, Slot)> = ind
+            .contributions
+            .iter()
+            .map(|c| (c.measure, c.slot))
+            .collect();
         if let Some((_, m, _)) = ind.histogram {
             measures.push((m, Slot::Records));
         }
         for (m, slot) in measures {
             let (source, agg, _) = self.measures[m];
-            lines.push(format!("  m{m} ({slot:?}) = {}({})", agg.sql(), self.source_sql(source)));
+            lines.push(format!(
+                "  m{m} ({slot:?}) = {}({})",
+                agg.sql(),
+                self.source_sql(source)
+            ));
         }
         lines.join("\n")
     }

@@ -43,23 +43,32 @@ impl Acc {
         }
     }
 
-    /// (numerator, denominator, value, n_records) by the indicator's method; `None` when the
-    /// value is undefined (no record, or a zero denominator).
-    fn evaluate(&self, method: Method, scale: f64) -> Option<(Option<f64>, Option<f64>, f64, i64)> {
+    /// The cell's value by the indicator's method; `None` when it is undefined (no record, or a
+    /// zero denominator).
+    fn evaluate(&self, method: Method, scale: f64) -> Option<Evaluated> {
         let sum = self.sum as f64 / MICRO as f64;
         let n = self.records;
+        let cell = |numerator, value| Evaluated {
+            numerator,
+            denominator: Some(n as f64),
+            value,
+            n_records: n,
+        };
         match method {
-            Method::Mean => (n > 0).then(|| (Some(sum), Some(n as f64), sum / n as f64, n)),
-            Method::Share => (n > 0).then(|| (Some(sum), Some(n as f64), 100.0 * sum / n as f64, n)),
-            Method::Sum => (n > 0).then(|| (Some(sum), Some(n as f64), scale * sum, n)),
+            Method::Mean => (n > 0).then(|| cell(Some(sum), sum / n as f64)),
+            Method::Share => (n > 0).then(|| cell(Some(sum), 100.0 * sum / n as f64)),
+            Method::Sum => (n > 0).then(|| cell(Some(sum), scale * sum)),
             Method::Ratio => (self.ratio_denominator != 0).then(|| {
-                let (a, b) = (
-                    self.ratio_numerator as f64 / MICRO as f64,
-                    self.ratio_denominator as f64 / MICRO as f64,
-                );
-                (Some(a), Some(b), scale * a / b, n)
+                let a = self.ratio_numerator as f64 / MICRO as f64;
+                let b = self.ratio_denominator as f64 / MICRO as f64;
+                Evaluated {
+                    numerator: Some(a),
+                    denominator: Some(b),
+                    value: scale * a / b,
+                    n_records: n,
+                }
             }),
-            Method::P90 => nearest_rank_p90(&self.histogram).map(|v| (None, Some(n as f64), v as f64, n)),
+            Method::P90 => nearest_rank_p90(&self.histogram).map(|v| cell(None, v as f64)),
         }
     }
 }
@@ -81,6 +90,18 @@ pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
     }
     None
 }
+
+/// An evaluated cell: the numeric columns of an `indicator_values` row.
+#[derive(Debug, Clone, Copy)]
+struct Evaluated {
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    value: f64,
+    n_records: i64,
+}
+
+/// (caisse index, period `yyyymm`, interned dimension value): the first grouping of the cube.
+type BaseKey = (u32, i32, Option<u32>);
 
 /// A cell of the output before evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -111,8 +132,7 @@ pub fn rollup(
     let mut dimension_values: Vec<String> = Vec::new();
     let mut dimension_index: HashMap<String, u32> = HashMap::new();
     // Step 1: per indicator, cube rows → (caisse, period, dimension value) accumulators.
-    let mut base: Vec<HashMap<(u32, i32, Option<u32>), Acc>> =
-        vec![HashMap::new(); plan.indicators.len()];
+    let mut base: Vec<HashMap<BaseKey, Acc>> = vec![HashMap::new(); plan.indicators.len()];
     for batch in cube {
         let columns = CubeColumns::read(plan, batch)?;
         for row in 0..batch.num_rows() {
@@ -121,26 +141,23 @@ pub fn rollup(
                 continue; // cannot happen: ingest rejected unknown caisses
             };
             for (ind, cells) in plan.indicators.iter().zip(base.iter_mut()) {
-                let dimension = match ind.dimension_key {
-                    None => None,
-                    Some(k) => match columns.text_key(k, row) {
-                        None => None,
-                        Some(v) => Some(*dimension_index.entry(v.to_string()).or_insert_with(|| {
-                            dimension_values.push(v.to_string());
-                            (dimension_values.len() - 1) as u32
-                        })),
-                    },
-                };
+                let dimension = ind
+                    .dimension_key
+                    .and_then(|k| columns.text_key(k, row))
+                    .map(|v| intern(&mut dimension_values, &mut dimension_index, v));
                 for c in &ind.contributions {
-                    let (Some(period), Some(value)) =
-                        (columns.int_key(c.period_key, row), columns.measure(c.measure, row))
-                    else {
+                    let (Some(period), Some(value)) = (
+                        columns.int_key(c.period_key, row),
+                        columns.measure(c.measure, row),
+                    ) else {
                         continue;
                     };
                     if value == 0 {
                         continue;
                     }
-                    let acc = cells.entry((caisse as u32, period as i32, dimension)).or_default();
+                    let acc = cells
+                        .entry((caisse as u32, period as i32, dimension))
+                        .or_default();
                     match c.slot {
                         Slot::Records => acc.records += value as i64,
                         Slot::Sum => acc.sum += value,
@@ -159,7 +176,9 @@ pub fn rollup(
                     if count == 0 {
                         continue;
                     }
-                    let acc = cells.entry((caisse as u32, period as i32, dimension)).or_default();
+                    let acc = cells
+                        .entry((caisse as u32, period as i32, dimension))
+                        .or_default();
                     acc.records += count as i64;
                     *acc.histogram.entry(v).or_default() += count as i64;
                 }
@@ -211,14 +230,14 @@ pub fn rollup(
             }
         }
         let scale = def.scale.unwrap_or(1.0);
-        let mut values: BTreeMap<Cell, (Option<f64>, Option<f64>, f64, i64)> = rolled
+        let mut values: BTreeMap<Cell, Evaluated> = rolled
             .iter()
             .filter_map(|(cell, acc)| acc.evaluate(def.method, scale).map(|v| (cell.clone(), v)))
             .collect();
         if !pooled_year {
             values.extend(years_from_months(&values, def.year_rollup));
         }
-        for (cell, (numerator, denominator, value, n_records)) in values {
+        for (cell, e) in values {
             let (caisse_id, organism) = match cell.level {
                 Level::Caisse => {
                     let c = &reference.caisses[cell.unit as usize];
@@ -237,11 +256,11 @@ pub fn rollup(
                 dimension_value: cell.dimension.map(|d| dimension_values[d as usize].clone()),
                 year: cell.year,
                 month: cell.month,
-                numerator,
-                denominator,
-                value,
+                numerator: e.numerator,
+                denominator: e.denominator,
+                value: e.value,
                 unit: def.unit,
-                n_records,
+                n_records: e.n_records,
                 target_op: None,
                 target: None,
                 target_met: None,
@@ -255,17 +274,20 @@ pub fn rollup(
 /// Yearly values of a variant that averages its monthly values (CRPCEN: unweighted mean of the
 /// monthly means; Camieg: monthly P90s weighted by their monthly record counts).
 fn years_from_months(
-    months: &BTreeMap<Cell, (Option<f64>, Option<f64>, f64, i64)>,
+    months: &BTreeMap<Cell, Evaluated>,
     rollup: YearRollup,
-) -> Vec<(Cell, (Option<f64>, Option<f64>, f64, i64))> {
+) -> Vec<(Cell, Evaluated)> {
     let mut by_year: BTreeMap<Cell, Vec<(f64, i64)>> = BTreeMap::new();
-    for (cell, (_, _, value, n)) in months {
+    for (cell, e) in months {
         if cell.month.is_some() {
             let year_cell = Cell {
                 month: None,
                 ..cell.clone()
             };
-            by_year.entry(year_cell).or_default().push((*value, *n));
+            by_year
+                .entry(year_cell)
+                .or_default()
+                .push((e.value, e.n_records));
         }
     }
     by_year
@@ -284,7 +306,13 @@ fn years_from_months(
                 }
                 YearRollup::Pooled => unreachable!("pooled years are summed, not averaged"),
             };
-            Some((cell, (None, Some(records as f64), value, records)))
+            let evaluated = Evaluated {
+                numerator: None,
+                denominator: Some(records as f64),
+                value,
+                n_records: records,
+            };
+            Some((cell, evaluated))
         })
         .collect()
 }
@@ -386,6 +414,17 @@ impl CubeColumns {
     fn measure(&self, m: usize, row: usize) -> Option<i128> {
         self.measures[m][row]
     }
+}
+
+/// The index of a dimension value, allocating only the first time it is seen.
+fn intern(values: &mut Vec<String>, index: &mut HashMap<String, u32>, v: &str) -> u32 {
+    if let Some(&i) = index.get(v) {
+        return i;
+    }
+    values.push(v.to_string());
+    let i = (values.len() - 1) as u32;
+    index.insert(v.to_string(), i);
+    i
 }
 
 fn rescale(v: i128, shift: i32) -> i128 {

@@ -114,25 +114,45 @@ pub fn to_batch(values: &[IndicatorValue]) -> RecordBatch {
     RecordBatch::try_new(
         schema(),
         vec![
-            Arc::new(StringArray::from_iter_values(v.iter().map(|x| x.indicator_id.as_str()))),
-            Arc::new(StringArray::from_iter_values(v.iter().map(|x| x.definition.as_str()))),
-            Arc::new(StringArray::from_iter_values(v.iter().map(|x| x.level.as_str()))),
-            Arc::new(StringArray::from_iter(v.iter().map(|x| x.caisse_id.as_deref()))),
-            Arc::new(StringArray::from_iter(v.iter().map(|x| x.organism.as_deref()))),
-            Arc::new(StringArray::from_iter(v.iter().map(|x| x.dimension.as_deref()))),
-            Arc::new(StringArray::from_iter(v.iter().map(|x| x.dimension_value.as_deref()))),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|x| x.indicator_id.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|x| x.definition.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|x| x.level.as_str()),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.caisse_id.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.organism.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.dimension.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.dimension_value.as_deref()),
+            )),
             Arc::new(StringArray::from_iter_values(v.iter().map(|x| x.period()))),
             Arc::new(Int32Array::from_iter_values(v.iter().map(|x| x.year))),
             Arc::new(Int32Array::from_iter(v.iter().map(|x| x.month))),
             Arc::new(Float64Array::from_iter(v.iter().map(|x| x.numerator))),
             Arc::new(Float64Array::from_iter(v.iter().map(|x| x.denominator))),
             Arc::new(Float64Array::from_iter_values(v.iter().map(|x| x.value))),
-            Arc::new(StringArray::from_iter_values(v.iter().map(|x| x.unit.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|x| x.unit.as_str()),
+            )),
             Arc::new(Int64Array::from_iter_values(v.iter().map(|x| x.n_records))),
-            Arc::new(StringArray::from_iter(v.iter().map(|x| x.target_op.as_deref()))),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.target_op.as_deref()),
+            )),
             Arc::new(Float64Array::from_iter(v.iter().map(|x| x.target))),
             Arc::new(BooleanArray::from_iter(v.iter().map(|x| x.target_met))),
-            Arc::new(BooleanArray::from_iter(v.iter().map(|x| Some(x.suppressed)))),
+            Arc::new(BooleanArray::from_iter(
+                v.iter().map(|x| Some(x.suppressed)),
+            )),
         ],
     )
     .expect("indicator_values columns match their schema")

@@ -1,9 +1,9 @@
 //! Ingest: find the extracts, check them against the contract, and stream the accepted rows.
 //!
-//! - [`source`]: the input root (local folder or URL) through `object_store`;
-//! - [`reference`]: `reference/caisses`;
-//! - [`table`]: a fact table's files, schema checks and validating row stream;
-//! - [`rejects`]: the rows left out, with their reason.
+//! - `source`: the input root (local folder or URL) through `object_store`;
+//! - `reference`: `reference/caisses`;
+//! - `table`: a fact table's files, schema checks and validating row stream;
+//! - `rejects`: the rows left out, with their reason.
 
 pub mod reference;
 pub mod rejects;

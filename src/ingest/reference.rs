@@ -82,7 +82,10 @@ impl Reference {
         let pick = |name: &str| files.iter().find(|m| m.location.as_ref() == name);
         if let Some(meta) = pick("reference/caisses.csv") {
             let bytes = root.read_all(&meta.location).await?;
-            return Ok(Arc::new(Self::from_csv(&bytes, &root.describe(&meta.location))?));
+            return Ok(Arc::new(Self::from_csv(
+                &bytes,
+                &root.describe(&meta.location),
+            )?));
         }
         if let Some(meta) = pick("reference/caisses.parquet") {
             let bytes = root.read_all(&meta.location).await?;
@@ -105,9 +108,14 @@ impl Reference {
         let headers = reader.headers().map_err(|e| err(e.to_string()))?.clone();
         let position = |name: &str| headers.iter().position(|h| h.trim() == name);
         let required = |name: &str| {
-            position(name).ok_or_else(|| err(format!("missing column '{name}' (header: {headers:?})")))
+            position(name)
+                .ok_or_else(|| err(format!("missing column '{name}' (header: {headers:?})")))
         };
-        let (id, name, organism) = (required("caisse_id")?, required("name")?, required("organism")?);
+        let (id, name, organism) = (
+            required("caisse_id")?,
+            required("name")?,
+            required("organism")?,
+        );
         let (region, alsace) = (position("region"), position("alsace_moselle"));
         let mut caisses = Vec::new();
         for (n, record) in reader.records().enumerate() {
@@ -150,12 +158,15 @@ impl Reference {
         let mut caisses = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| err(e.to_string()))?;
-            let strings = |name: &str, required: bool| -> Result<Option<Vec<Option<String>>>, IngestError> {
-                strings_of(&batch, name).map_err(&err).and_then(|v| match v {
-                    None if required => Err(err(format!("missing column '{name}'"))),
-                    v => Ok(v),
-                })
-            };
+            let strings =
+                |name: &str, required: bool| -> Result<Option<Vec<Option<String>>>, IngestError> {
+                    strings_of(&batch, name)
+                        .map_err(&err)
+                        .and_then(|v| match v {
+                            None if required => Err(err(format!("missing column '{name}'"))),
+                            v => Ok(v),
+                        })
+                };
             let ids = strings("caisse_id", true)?.unwrap_or_default();
             let names = strings("name", true)?.unwrap_or_default();
             let orgs = strings("organism", true)?.unwrap_or_default();

@@ -54,12 +54,22 @@ impl RejectLog {
             Self::schema(),
             vec![
                 Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.table))),
-                Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.source_file.as_str()))),
+                Arc::new(StringArray::from_iter_values(
+                    r.iter().map(|x| x.source_file.as_str()),
+                )),
                 Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.row_number))),
-                Arc::new(StringArray::from_iter(r.iter().map(|x| x.caisse_id.as_deref()))),
-                Arc::new(StringArray::from_iter(r.iter().map(|x| x.record_key.as_deref()))),
-                Arc::new(StringArray::from_iter(r.iter().map(|x| x.column.as_deref()))),
-                Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.reason.as_str()))),
+                Arc::new(StringArray::from_iter(
+                    r.iter().map(|x| x.caisse_id.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter(
+                    r.iter().map(|x| x.record_key.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter(
+                    r.iter().map(|x| x.column.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    r.iter().map(|x| x.reason.as_str()),
+                )),
             ],
         )
         .expect("reject columns match their schema")
@@ -70,7 +80,13 @@ impl RejectLog {
         let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
         for r in &self.rows {
             // Group "unknown code 'X' …" by its column and kind, not by the value.
-            let kind = r.reason.split(['\'', '(']).next().unwrap_or("").trim().to_string();
+            let kind = r
+                .reason
+                .split(['\'', '('])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             let label = match &r.column {
                 Some(c) => format!("{c}: {kind}"),
                 None => kind,

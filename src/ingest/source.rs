@@ -47,10 +47,11 @@ impl InputRoot {
                 message: "no such folder".into(),
             });
         }
-        let store = LocalFileSystem::new_with_prefix(&local).map_err(|e| IngestError::InputUrl {
-            url: input.to_string(),
-            message: e.to_string(),
-        })?;
+        let store =
+            LocalFileSystem::new_with_prefix(&local).map_err(|e| IngestError::InputUrl {
+                url: input.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(Self {
             store: Arc::new(store),
             display: input.trim_end_matches('/').to_string(),

@@ -295,10 +295,10 @@ async fn read_file(
             };
             columns.push(array);
         }
-        if let Some(accepted) = validator.check(&file.name, first_row, &columns)? {
-            if tx.send(Ok(accepted)).await.is_err() {
-                return Ok(()); // the consumer stopped (query cancelled)
-            }
+        if let Some(accepted) = validator.check(&file.name, first_row, &columns)?
+            && tx.send(Ok(accepted)).await.is_err()
+        {
+            return Ok(()); // the consumer stopped (query cancelled)
         }
         first_row += n as u64;
     }
@@ -329,7 +329,9 @@ fn normalise(array: &ArrayRef, ty: LogicalType) -> Result<ArrayRef, String> {
                         .collect::<Vec<_>>(),
                 ))
             } else {
-                Arc::new(datafusion::arrow::array::TimestampMicrosecondArray::from(local))
+                Arc::new(datafusion::arrow::array::TimestampMicrosecondArray::from(
+                    local,
+                ))
             })
         }
         _ => cast(array, &ty.canonical()).map_err(e),
@@ -382,18 +384,30 @@ impl Validator {
     ) -> Result<Option<RecordBatch>, IngestError> {
         let spec = self.spec;
         let n = columns.first().map_or(0, |c| c.len());
-        let caisse_idx = spec.columns.iter().position(|c| c.name == "caisse_id").expect("caisse_id");
+        let caisse_idx = spec
+            .columns
+            .iter()
+            .position(|c| c.name == "caisse_id")
+            .expect("caisse_id");
         let caisses = columns[caisse_idx].as_string::<i32>();
         let key_column: Option<&StringArray> = match spec.key {
             RecordKey::Id(name) => {
-                let i = spec.columns.iter().position(|c| c.name == name).expect("key column");
+                let i = spec
+                    .columns
+                    .iter()
+                    .position(|c| c.name == name)
+                    .expect("key column");
                 Some(columns[i].as_string::<i32>())
             }
             RecordKey::CaisseYear => None,
         };
         let year_column = match spec.key {
             RecordKey::CaisseYear => {
-                let i = spec.columns.iter().position(|c| c.name == "year").expect("year");
+                let i = spec
+                    .columns
+                    .iter()
+                    .position(|c| c.name == "year")
+                    .expect("year");
                 Some(columns[i].as_primitive::<Int64Type>())
             }
             RecordKey::Id(_) => None,
@@ -444,10 +458,15 @@ impl Validator {
             .map_err(encode)?;
         let caisses_ref = &self.reference.caisses;
         fields.push(Arc::new(StringArray::from_iter_values(
-            accepted_caisses.iter().map(|&i| caisses_ref[i].organism.as_str()),
+            accepted_caisses
+                .iter()
+                .map(|&i| caisses_ref[i].organism.as_str()),
         )));
         fields.push(Arc::new(BooleanArray::from(
-            accepted_caisses.iter().map(|&i| caisses_ref[i].alsace_moselle).collect::<Vec<_>>(),
+            accepted_caisses
+                .iter()
+                .map(|&i| caisses_ref[i].alsace_moselle)
+                .collect::<Vec<_>>(),
         )));
         RecordBatch::try_new(self.schema.clone(), fields)
             .map(Some)
@@ -476,7 +495,11 @@ impl Validator {
                 if !list.contains(&v) {
                     return Err((
                         Some(c.name),
-                        format!("unknown code '{}' (expected one of: {})", clip(v), list.join(", ")),
+                        format!(
+                            "unknown code '{}' (expected one of: {})",
+                            clip(v),
+                            list.join(", ")
+                        ),
                     ));
                 }
             }
@@ -529,7 +552,10 @@ impl Validator {
         let Some(caisse) = self.reference_index(caisse_id) else {
             return Err((
                 Some("caisse_id"),
-                format!("unknown caisse '{}' (not in reference/caisses)", clip(caisse_id)),
+                format!(
+                    "unknown caisse '{}' (not in reference/caisses)",
+                    clip(caisse_id)
+                ),
             ));
         };
         let hash = match (key_column, year_column) {
@@ -544,14 +570,21 @@ impl Validator {
             };
             return Err((
                 Some(what),
-                format!("duplicate {what} within caisse {} (the first occurrence is kept)", clip(caisse_id)),
+                format!(
+                    "duplicate {what} within caisse {} (the first occurrence is kept)",
+                    clip(caisse_id)
+                ),
             ));
         }
         Ok(caisse)
     }
 
     fn position(&self, name: &str) -> usize {
-        self.spec.columns.iter().position(|c| c.name == name).expect("contract column")
+        self.spec
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .expect("contract column")
     }
 
     fn reference_index(&self, caisse_id: &str) -> Option<usize> {
@@ -581,7 +614,9 @@ fn day_of(array: &ArrayRef, row: usize) -> i32 {
 /// Comparable instant (microseconds) of a date or timestamp value.
 fn instant_of(array: &ArrayRef, row: usize) -> i64 {
     match array.data_type() {
-        DataType::Date32 => i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY,
+        DataType::Date32 => {
+            i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY
+        }
         _ => array.as_primitive::<TimestampMicrosecondType>().value(row),
     }
 }

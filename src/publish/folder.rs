@@ -48,7 +48,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
 /// existing `output` is a parangon output, and removes what killed runs left behind.
 pub fn lock(output: &Path) -> Result<OutputLock, PublishError> {
     let output = absolute(output)?;
-    let parent = output.parent().unwrap_or_else(|| Path::new("/")).to_path_buf();
+    let parent = output
+        .parent()
+        .unwrap_or_else(|| Path::new("/"))
+        .to_path_buf();
     fs::create_dir_all(&parent).map_err(io(&parent))?;
     let lock_path = sibling(&output, ".lock");
     let file = File::options()
@@ -68,17 +71,25 @@ pub fn lock(output: &Path) -> Result<OutputLock, PublishError> {
         Err(fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
     }
     if output.exists() {
-        let is_empty_dir = output.is_dir()
-            && fs::read_dir(&output).map_err(io(&output))?.next().is_none();
+        let is_empty_dir =
+            output.is_dir() && fs::read_dir(&output).map_err(io(&output))?.next().is_none();
         if !is_empty_dir && !output.join("manifest.json").is_file() {
             return Err(PublishError::NotAnOutput { output });
         }
     }
     // Leftovers of killed runs (we hold the lock: no run is using them).
     let prefix = sibling(&output, "-");
-    let prefix_name = prefix.file_name().expect("named").to_string_lossy().into_owned();
+    let prefix_name = prefix
+        .file_name()
+        .expect("named")
+        .to_string_lossy()
+        .into_owned();
     for entry in fs::read_dir(&parent).map_err(io(&parent))?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix_name) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&prefix_name)
+        {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -93,7 +104,11 @@ fn absolute(path: &Path) -> Result<PathBuf, PublishError> {
 }
 
 /// Writes every file of `publication` to a staging folder, then switches it into place.
-pub fn publish(lock: &OutputLock, run_id: &str, publication: &Publication) -> Result<(), PublishError> {
+pub fn publish(
+    lock: &OutputLock,
+    run_id: &str,
+    publication: &Publication,
+) -> Result<(), PublishError> {
     let output = &lock.output;
     let staging = sibling(output, &format!("-staging-{run_id}"));
     fs::create_dir_all(&staging).map_err(io(&staging))?;

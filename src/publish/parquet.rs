@@ -13,7 +13,9 @@ use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 /// Writer settings shared by every output table.
 pub fn properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(1024 * 1024))
         .set_statistics_enabled(EnabledStatistics::Page)

@@ -39,7 +39,11 @@ impl Fixture {
             })
             .collect();
         std::fs::create_dir_all(dir.path().join("reference")).unwrap();
-        std::fs::write(dir.path().join("reference/caisses.csv"), reference::to_csv(&list)).unwrap();
+        std::fs::write(
+            dir.path().join("reference/caisses.csv"),
+            reference::to_csv(&list),
+        )
+        .unwrap();
         Self { dir }
     }
 
@@ -67,8 +71,12 @@ impl Fixture {
     pub async fn compute_with(&self, options: ComputeOptions) -> ComputeOutput {
         let catalogue = Catalogue::load(&pipelines()).unwrap();
         let tables: Vec<_> = contract::TABLES.to_vec();
-        let input = Input::open(self.path().to_str().unwrap(), &tables).await.unwrap();
-        compute::compute(&input, &catalogue, &options, &compute::Silent).await.unwrap()
+        let input = Input::open(self.path().to_str().unwrap(), &tables)
+            .await
+            .unwrap();
+        compute::compute(&input, &catalogue, &options, &compute::Silent)
+            .await
+            .unwrap()
     }
 }
 
@@ -85,7 +93,9 @@ pub fn day(s: &str) -> i32 {
 }
 
 pub fn dates(values: &[Option<&str>]) -> ArrayRef {
-    Arc::new(Date32Array::from(values.iter().map(|v| v.map(day)).collect::<Vec<_>>()))
+    Arc::new(Date32Array::from(
+        values.iter().map(|v| v.map(day)).collect::<Vec<_>>(),
+    ))
 }
 
 pub fn stamps(values: &[Option<&str>]) -> ArrayRef {
@@ -117,7 +127,9 @@ pub fn bools(values: &[Option<bool>]) -> ArrayRef {
 }
 
 pub fn ids(prefix: &str, n: usize) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("{prefix}{i}"))))
+    Arc::new(StringArray::from_iter_values(
+        (0..n).map(|i| format!("{prefix}{i}")),
+    ))
 }
 
 /// The value of one cell of `indicator_values`.
@@ -153,5 +165,8 @@ pub fn value(out: &ComputeOutput, id: &str, level: Level, unit: &str, period: &s
 }
 
 pub fn close(actual: f64, expected: f64) {
-    assert!((actual - expected).abs() < 1e-9, "expected {expected}, got {actual}");
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "expected {expected}, got {actual}"
+    );
 }
