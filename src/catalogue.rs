@@ -154,6 +154,13 @@ pub struct Indicator {
     #[serde(default)]
     pub year_rollup: YearRollup,
     pub denominator_population: Option<Population>,
+    /// A ratio whose denominator is summed from another table, joined on caisse and period
+    /// (productivity: activity units of `costs` over ETP of `staff`).
+    pub denominator_table: Option<String>,
+    /// Period date of the denominator table (default: `period_date`).
+    pub denominator_period_date: Option<String>,
+    /// Filter of the denominator table's rows.
+    pub denominator_filter: Option<String>,
     /// Free text: decisions where the documents are silent.
     pub note: Option<String>,
     /// Filled by the loader: the source table (the file's `table`).
@@ -193,6 +200,15 @@ impl Indicator {
         } else {
             parts.join(" AND ")
         }
+    }
+
+    /// The source tables: its own, and the denominator's for a ratio across tables.
+    pub fn source_tables(&self) -> Vec<&str> {
+        let mut v = vec![self.table.as_str()];
+        if let Some(t) = &self.denominator_table {
+            v.push(t.as_str());
+        }
+        v
     }
 
     /// `id` for bench, `id[ORG]` for a variant: the name used in messages.
@@ -242,6 +258,24 @@ impl Indicator {
         }
         if self.denominator_population.is_some() && self.method != Method::Mean {
             return Err("`denominator_population` is only for method 'mean'".into());
+        }
+        let cross = self.denominator_period_date.is_some() || self.denominator_filter.is_some();
+        if cross && self.denominator_table.is_none() {
+            return Err(
+                "`denominator_period_date` and `denominator_filter` need `denominator_table`"
+                    .into(),
+            );
+        }
+        if let Some(t) = &self.denominator_table {
+            if self.method != Method::Ratio {
+                return Err("`denominator_table` is only for method 'ratio'".into());
+            }
+            if contract::table(t).is_none() {
+                return Err(format!("unknown denominator_table '{t}'"));
+            }
+            if self.dimension.is_some() {
+                return Err("a ratio across two tables cannot have a breakdown".into());
+            }
         }
         if self.scale.is_some() && !matches!(self.method, Method::Ratio | Method::Sum) {
             return Err("`scale` is only for methods 'ratio' and 'sum'".into());
@@ -419,7 +453,11 @@ impl Catalogue {
         contract::TABLES
             .iter()
             .map(|t| t.name)
-            .filter(|t| self.indicators.iter().any(|i| i.table == *t))
+            .filter(|t| {
+                self.indicators
+                    .iter()
+                    .any(|i| i.source_tables().contains(t))
+            })
             .collect()
     }
 }

@@ -168,12 +168,18 @@ pub fn generate(dir: &Path, options: &GenerateOptions) -> std::io::Result<Genera
         ..Default::default()
     };
     report.files.push("reference/caisses.csv".into());
-    let generators: [(&'static TableSpec, TableGen); 5] = [
+    let generators: [(&'static TableSpec, TableGen); 11] = [
         (&contract::CLAIMS, claims),
         (&contract::PENSIONS, pensions),
         (&contract::CALLS, calls),
         (&contract::RECLAMATIONS, reclamations),
         (&contract::EMAILS, emails),
+        (&contract::STAFF, staff),
+        (&contract::COSTS, costs),
+        (&contract::CONTROLS, controls),
+        (&contract::OVERPAYMENTS, overpayments),
+        (&contract::CONTRIBUTIONS, contributions),
+        (&contract::SATISFACTION, satisfaction),
     ];
     for (spec, generator) in generators {
         for &year in &options.years {
@@ -740,6 +746,153 @@ fn emails(g: &mut Gen, rows: &mut Rows) {
         rows.micros("received_at", Some(received));
         rows.micros("first_response_at", answered.then_some(answer));
         rows.bool("is_spam", Some(spam));
+    }
+}
+
+/// Size of a caisse: ETP by organism (a CPAM or a Carsat is far larger than Cavimac).
+fn etp_of(g: &Gen) -> f64 {
+    let base = match g.caisse.organism.as_str() {
+        "CNAM" => 1_400.0,
+        "CNAV" => 1_200.0,
+        "CRPCEN" => 280.0,
+        "CAMIEG" => 220.0,
+        _ => 110.0,
+    };
+    // A stable size per caisse (from its traits), drifting down 1 % a year.
+    let mut traits = ChaCha8Rng::seed_from_u64(mix(0, &["size", &g.caisse.caisse_id]));
+    base * (0.6 + 0.8 * traits.random::<f64>()) * 0.99f64.powi(g.year - 2020)
+}
+
+fn staff(g: &mut Gen, rows: &mut Rows) {
+    let etp = (etp_of(g) * 10.0).round() / 10.0;
+    let trained = (etp * (0.55 + 0.35 * g.rng.random::<f64>())).round() as i64;
+    let theoretical = (etp * 1_607.0).round();
+    let absence =
+        (theoretical * 0.011 * g.slowness.sqrt() * (0.8 + 0.4 * g.rng.random::<f64>())).round();
+    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.int("year", Some(i64::from(g.year)));
+    rows.float("etp", Some(etp));
+    rows.int("trained_headcount", Some(trained));
+    rows.float("absence_hours_short", Some(absence));
+    rows.float("theoretical_hours", Some(theoretical));
+}
+
+fn costs(g: &mut Gen, rows: &mut Rows) {
+    let etp = etp_of(g);
+    // Slower caisses also cost more per unit of activity.
+    let management = etp * 72_000.0 * (0.9 + 0.2 * g.rng.random::<f64>()) * g.slowness.sqrt();
+    let activity = etp * 520.0 * (0.85 + 0.3 * g.rng.random::<f64>());
+    let benefits = management * (18.0 + 10.0 * g.rng.random::<f64>());
+    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.int("year", Some(i64::from(g.year)));
+    rows.float("management_cost", Some(management.round()));
+    rows.float("benefits_amount", Some(benefits.round()));
+    rows.float("activity_units", Some(activity.round()));
+}
+
+fn controls(g: &mut Gen, rows: &mut Rows) {
+    let branches: &[&str] = match g.caisse.organism.as_str() {
+        "CNAM" | "CAMIEG" => &["maladie"],
+        "CNAV" => &["retraite"],
+        _ => &["maladie", "retraite"],
+    };
+    for n in 0..(g.volume / 20).max(10) {
+        let branch = branches[g.rng.random_range(0..branches.len())];
+        let amount = (g.lognormal(900.0, 1.0) * 100.0).round() / 100.0;
+        let anomaly = g.chance(0.025 * g.slowness);
+        let error = if anomaly {
+            (amount * g.rng.random_range(0.05..0.6) * 100.0).round() / 100.0
+        } else {
+            0.0
+        };
+        rows.text("control_id", Some(format!("Q{}-{n:05}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text("branch", Some(branch.into()));
+        rows.text(
+            "file_type",
+            Some(
+                if branch == "maladie" {
+                    "IJ"
+                } else {
+                    "droit_propre"
+                }
+                .into(),
+            ),
+        );
+        rows.day("control_date", Some(g.day(false)));
+        rows.float("amount_controlled", Some(amount));
+        rows.float("error_amount", Some(error));
+        rows.bool("has_financial_anomaly", Some(anomaly));
+    }
+}
+
+fn overpayments(g: &mut Gen, rows: &mut Rows) {
+    let branch = if g.caisse.organism == "CNAV" {
+        "retraite"
+    } else {
+        "maladie"
+    };
+    for n in 0..(g.volume / 40).max(10) {
+        let fraudulent = g.chance(0.08);
+        let amount =
+            (g.lognormal(if fraudulent { 4_000.0 } else { 600.0 }, 1.0) * 100.0).round() / 100.0;
+        let share = if fraudulent {
+            0.5
+        } else {
+            (1.0 - 0.05 * g.slowness).clamp(0.5, 1.0)
+        };
+        let recovered = if g.chance(share) {
+            amount
+        } else {
+            (amount * g.rng.random::<f64>() * 100.0).round() / 100.0
+        };
+        rows.text("overpayment_id", Some(format!("I{}-{n:05}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text("branch", Some(branch.into()));
+        rows.day("detected_date", Some(g.day(false)));
+        rows.float("amount", Some(amount));
+        rows.float("recovered_amount", Some(recovered));
+        rows.bool("fraudulent", Some(fraudulent));
+    }
+}
+
+fn contributions(g: &mut Gen, rows: &mut Rows) {
+    // Régimes that collect their own contributions.
+    if !g.is(&["CAVIMAC", "CRPCEN", "CAMIEG"]) {
+        return;
+    }
+    let due = (etp_of(g) * 400_000.0).round();
+    let collected = (due * (1.0 - 0.006 * g.slowness * (0.5 + g.rng.random::<f64>()))).round();
+    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.int("year", Some(i64::from(g.year)));
+    rows.float("amount_due", Some(due));
+    rows.float("amount_collected", Some(collected));
+}
+
+fn satisfaction(g: &mut Gen, rows: &mut Rows) {
+    const CHANNELS: &[&str] = &[
+        "email",
+        "telephone",
+        "internet",
+        "accueil",
+        "courrier",
+        "global",
+    ];
+    let satisfied = (0.93 - 0.05 * (g.slowness - 1.0)).clamp(0.5, 0.98);
+    for n in 0..(g.volume / 10).max(10) {
+        let channel = CHANNELS[g.rng.random_range(0..CHANNELS.len())];
+        let score = if g.chance(satisfied) {
+            if g.chance(0.45) { 4 } else { 3 }
+        } else if g.chance(0.6) {
+            2
+        } else {
+            1
+        };
+        rows.text("response_id", Some(format!("S{}-{n:05}", g.year)));
+        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.day("survey_date", Some(g.day(false)));
+        rows.text("channel", Some(channel.into()));
+        rows.int("score", Some(score));
     }
 }
 

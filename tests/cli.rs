@@ -89,13 +89,16 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out1.join("manifest.json")).unwrap()).unwrap();
     let tables = manifest["inputs"]["tables"].as_array().unwrap();
-    assert_eq!(tables.len(), 5);
+    assert_eq!(tables.len(), 11);
     for t in tables {
         let name = t["table"].as_str().unwrap();
         let injected: u64 = generator["invalid"][name]
             .as_object()
             .map_or(0, |m| m.values().map(|v| v.as_u64().unwrap()).sum());
-        assert!(injected > 0, "{name}");
+        // Yearly tables (a row per caisse and year) are too small to break on purpose.
+        if !["staff", "costs", "contributions"].contains(&name) {
+            assert!(injected > 0, "{name}");
+        }
         assert_eq!(
             t["rows_rejected"].as_u64().unwrap(),
             injected,

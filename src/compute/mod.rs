@@ -10,8 +10,11 @@ pub mod plan;
 pub mod rollup;
 pub mod values;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
+
+use datafusion::arrow::array::RecordBatch;
 
 use datafusion::catalog::MemTable;
 use datafusion::catalog::streaming::StreamingTable;
@@ -21,7 +24,8 @@ use crate::catalogue::{Catalogue, Indicator};
 use crate::contract;
 use crate::error::ComputeError;
 use crate::ingest::{Input, RejectLog, TableCounts, TableSource};
-pub use plan::TablePlan;
+pub use plan::{Part, TablePlan};
+use rollup::{Base, Interner};
 pub use values::{IndicatorValue, Level};
 
 /// Options of a computation.
@@ -92,49 +96,106 @@ pub async fn compute(
     observer: &dyn Observer,
 ) -> Result<ComputeOutput, ComputeError> {
     let mut output = ComputeOutput::default();
+    let mut interner = Interner::default();
+    // The two sides of ratios across tables, joined once both tables are read.
+    let mut sides: BTreeMap<(String, String), (Option<Base>, Option<Base>)> = BTreeMap::new();
+    let mut crossing: BTreeMap<(String, String), &Indicator> = BTreeMap::new();
     for table in &input.tables {
         let name = table.spec.name;
-        let indicators: Vec<&Indicator> = catalogue
-            .indicators
-            .iter()
-            .filter(|i| i.table == name)
-            .collect();
+        let parts = parts_of(catalogue, name);
         observer.table_started(name, table.files.iter().map(|f| f.rows).sum());
         let started = Instant::now();
-        if indicators.is_empty() {
+        if parts.is_empty() {
             table.drain().await?;
         } else {
-            let values = compute_table(table, &indicators, input, options).await?;
-            output.values.extend(values);
-            for ind in &indicators {
-                output
-                    .computed
-                    .push((ind.id.clone(), ind.definition.clone()));
+            let (plan, cube) = compute_table(table, &parts, options).await?;
+            let bases = rollup::base_cells(&plan, &cube, &input.reference, &mut interner)?;
+            for (compiled, base) in plan.indicators.iter().zip(bases) {
+                let def = &compiled.def;
+                let key = (def.id.clone(), def.definition.clone());
+                match compiled.part {
+                    Part::Whole => {
+                        output.values.extend(rollup::expand(
+                            def,
+                            base,
+                            &input.reference,
+                            &interner,
+                            &options.years,
+                        ));
+                        output.computed.push(key);
+                    }
+                    Part::Numerator => sides.entry(key).or_default().0 = Some(base),
+                    Part::Denominator => sides.entry(key).or_default().1 = Some(base),
+                }
+            }
+            for (ind, part) in &parts {
+                if *part != Part::Whole {
+                    crossing.insert((ind.id.clone(), ind.definition.clone()), ind);
+                }
             }
         }
         let run = table_run(table, started.elapsed().as_secs_f64());
         observer.table_finished(name, &run.counts);
         output.tables.push(run);
     }
-    for name in &input.missing {
-        for ind in catalogue.indicators.iter().filter(|i| i.table == *name) {
+    for (key, (numerator, denominator)) in sides {
+        if let (Some(numerator), Some(denominator)) = (numerator, denominator) {
+            let joined = Base::join_ratio(numerator, &denominator);
+            let def = crossing[&key];
+            output.values.extend(rollup::expand(
+                def,
+                joined,
+                &input.reference,
+                &interner,
+                &options.years,
+            ));
+            output.computed.push(key);
+        }
+    }
+    for ind in &catalogue.indicators {
+        if let Some(missing) = ind
+            .source_tables()
+            .into_iter()
+            .find(|t| input.missing.contains(t))
+        {
             output.not_computed.push(NotComputed {
                 indicator_id: ind.id.clone(),
                 definition: ind.definition.clone(),
-                reason: format!("not computed: no {name} extract"),
+                reason: format!("not computed: no {missing} extract"),
             });
         }
     }
+    output.computed.sort();
     values::sort(&mut output.values);
     Ok(output)
 }
 
+/// The indicators (or ratio sides) that read `table`.
+fn parts_of<'a>(catalogue: &'a Catalogue, table: &str) -> Vec<(&'a Indicator, Part)> {
+    let mut parts = Vec::new();
+    for ind in &catalogue.indicators {
+        match &ind.denominator_table {
+            None if ind.table == table => parts.push((ind, Part::Whole)),
+            None => {}
+            Some(other) => {
+                if ind.table == table {
+                    parts.push((ind, Part::Numerator));
+                }
+                if other == table {
+                    parts.push((ind, Part::Denominator));
+                }
+            }
+        }
+    }
+    parts
+}
+
+/// Runs the cube query of one table (its only scan) and returns the plan and the cube.
 async fn compute_table(
     table: &TableSource,
-    indicators: &[&Indicator],
-    input: &Input,
+    parts: &[(&Indicator, Part)],
     options: &ComputeOptions,
-) -> Result<Vec<IndicatorValue>, ComputeError> {
+) -> Result<(TablePlan, Vec<RecordBatch>), ComputeError> {
     let name = table.spec.name;
     let ctx = session(options);
     let provider = StreamingTable::try_new(
@@ -150,7 +211,7 @@ async fn compute_table(
             table: name.to_string(),
             source,
         })?;
-    let plan = TablePlan::compile(&ctx, name, indicators).await?;
+    let plan = TablePlan::compile(&ctx, name, parts).await?;
     tracing::debug!(table = name, sql = %plan.sql, "cube query");
     let query_error = |source| match table.take_fatal() {
         Some(ingest) => ComputeError::Ingest(ingest),
@@ -169,7 +230,7 @@ async fn compute_table(
     if let Some(fatal) = table.take_fatal() {
         return Err(ComputeError::Ingest(fatal));
     }
-    rollup::rollup(&plan, &cube, &input.reference, &options.years)
+    Ok((plan, cube))
 }
 
 fn table_run(table: &TableSource, seconds: f64) -> TableRun {
@@ -211,11 +272,7 @@ pub async fn explain(
             table: spec.name.to_string(),
             source,
         })?;
-    let same_table: Vec<&Indicator> = catalogue
-        .indicators
-        .iter()
-        .filter(|i| i.table == indicator.table)
-        .collect();
+    let same_table = parts_of(catalogue, spec.name);
     let plan = TablePlan::compile(&ctx, spec.name, &same_table).await?;
     let compiled = plan
         .indicators

@@ -64,10 +64,20 @@ pub struct Contribution {
     pub period_key: usize,
 }
 
+/// Which part of an indicator a table computes: all of it, or one side of a ratio across two
+/// tables (each side is aggregated in its own table's cube, then joined on caisse and period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Whole,
+    Numerator,
+    Denominator,
+}
+
 /// An indicator compiled against its table's cube.
 #[derive(Debug, Clone)]
 pub struct CompiledIndicator {
     pub def: Indicator,
+    pub part: Part,
     pub contributions: Vec<Contribution>,
     pub dimension_key: Option<usize>,
     /// P90: the histogram key (the integer value) and the count measure, at `period_key`.
@@ -93,7 +103,7 @@ impl TablePlan {
     pub async fn compile(
         ctx: &SessionContext,
         table: &str,
-        indicators: &[&Indicator],
+        indicators: &[(&Indicator, Part)],
     ) -> Result<Self, ComputeError> {
         let mut plan = TablePlan {
             table: table.to_string(),
@@ -103,8 +113,8 @@ impl TablePlan {
             indicators: Vec::new(),
             sql: String::new(),
         };
-        for ind in indicators {
-            let compiled = plan.add(ctx, ind).await?;
+        for (ind, part) in indicators {
+            let compiled = plan.add(ctx, ind, *part).await?;
             plan.indicators.push(compiled);
         }
         plan.sql = plan.render();
@@ -115,7 +125,11 @@ impl TablePlan {
         &mut self,
         ctx: &SessionContext,
         ind: &Indicator,
+        part: Part,
     ) -> Result<CompiledIndicator, ComputeError> {
+        if part == Part::Denominator {
+            return self.add_denominator(ctx, ind).await;
+        }
         let filter = ind.full_filter();
         self.expect_boolean(ctx, ind, &filter, "filter").await?;
         let period_key = self.period_key(ctx, ind, &ind.period_date).await?;
@@ -190,6 +204,32 @@ impl TablePlan {
                     period_key,
                 );
             }
+            Method::Ratio if part == Part::Numerator => {
+                // The denominator is summed in its own table (see `add_denominator`).
+                let num = ind.numerator.as_deref().expect("checked at load");
+                let (num_cast, _) = self.numeric(ctx, ind, num, "numerator").await?;
+                let known = format!("{filter} AND ({num}) IS NOT NULL");
+                let a = self.row(format!(
+                    "CASE WHEN {known} THEN CAST({num_cast} AS DECIMAL(38, 6)) END"
+                ));
+                let add_sum = Slot::RatioNumerator;
+                add(
+                    self,
+                    add_sum,
+                    a,
+                    Aggregate::Sum,
+                    Numeric::Decimal,
+                    period_key,
+                );
+                add(
+                    self,
+                    Slot::Records,
+                    a,
+                    Aggregate::Count,
+                    Numeric::Decimal,
+                    period_key,
+                );
+            }
             Method::Ratio => {
                 let num = ind.numerator.as_deref().expect("checked at load");
                 let den = ind.denominator.as_deref().expect("checked at load");
@@ -252,9 +292,44 @@ impl TablePlan {
         }
         Ok(CompiledIndicator {
             def: ind.clone(),
+            part,
             contributions,
             dimension_key,
             histogram,
+        })
+    }
+
+    /// The denominator side of a ratio across tables: Σ denominator of this table's rows, by
+    /// caisse and period, for the rows of the denominator filter.
+    async fn add_denominator(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+    ) -> Result<CompiledIndicator, ComputeError> {
+        let period_date = ind
+            .denominator_period_date
+            .as_deref()
+            .unwrap_or(&ind.period_date);
+        let period_key = self.period_key(ctx, ind, period_date).await?;
+        let filter = ind.full_filter_with(ind.denominator_filter.as_deref());
+        self.expect_boolean(ctx, ind, &filter, "denominator_filter")
+            .await?;
+        let den = ind.denominator.as_deref().expect("checked at load");
+        let (den_cast, _) = self.numeric(ctx, ind, den, "denominator").await?;
+        let b = self.row(format!(
+            "CASE WHEN {filter} AND ({den}) IS NOT NULL THEN CAST({den_cast} AS DECIMAL(38, 6)) END"
+        ));
+        let measure = self.measure(Source::Row(b), Aggregate::Sum, Numeric::Decimal);
+        Ok(CompiledIndicator {
+            def: ind.clone(),
+            part: Part::Denominator,
+            contributions: vec![Contribution {
+                slot: Slot::RatioDenominator,
+                measure,
+                period_key,
+            }],
+            dimension_key: None,
+            histogram: None,
         })
     }
 

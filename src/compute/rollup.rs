@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 
 use super::plan::{Aggregate, Numeric, Slot, TablePlan};
 use super::values::{IndicatorValue, Level};
-use crate::catalogue::{Method, YearRollup};
+use crate::catalogue::{Indicator, Method, YearRollup};
 use crate::error::ComputeError;
 use crate::ingest::Reference;
 
@@ -116,23 +116,54 @@ struct Cell {
     month: Option<i32>,
 }
 
-/// Reads the cube of `plan` and returns every indicator value of its indicators.
-pub fn rollup(
+/// Interned breakdown values (`maladie`, `telephone`…), shared by every table of a run.
+#[derive(Debug, Default)]
+pub struct Interner {
+    values: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    /// The index of a value, allocating only the first time it is seen.
+    fn intern(&mut self, v: &str) -> u32 {
+        if let Some(&i) = self.index.get(v) {
+            return i;
+        }
+        self.values.push(v.to_string());
+        let i = (self.values.len() - 1) as u32;
+        self.index.insert(v.to_string(), i);
+        i
+    }
+}
+
+/// One indicator's (or one side's) accumulators by caisse, month and breakdown value.
+#[derive(Debug, Clone, Default)]
+pub struct Base(HashMap<BaseKey, Acc>);
+
+impl Base {
+    /// The inner join of a ratio's two sides on (caisse, period): a caisse-year counts only
+    /// when both its numerator and its denominator are known (costs ⋈ staff).
+    pub fn join_ratio(numerator: Base, denominator: &Base) -> Base {
+        let mut joined = HashMap::new();
+        for (key, mut acc) in numerator.0 {
+            if let Some(den) = denominator.0.get(&key) {
+                acc.ratio_denominator = den.ratio_denominator;
+                joined.insert(key, acc);
+            }
+        }
+        Base(joined)
+    }
+}
+
+/// Reads the cube of `plan`: one [`Base`] per compiled indicator, in the plan's order.
+pub fn base_cells(
     plan: &TablePlan,
     cube: &[RecordBatch],
     reference: &Reference,
-    years: &[i32],
-) -> Result<Vec<IndicatorValue>, ComputeError> {
-    let organisms = reference.organisms();
-    let organism_of: Vec<u32> = reference
-        .caisses
-        .iter()
-        .map(|c| organisms.binary_search(&c.organism).expect("listed") as u32)
-        .collect();
-    let mut dimension_values: Vec<String> = Vec::new();
-    let mut dimension_index: HashMap<String, u32> = HashMap::new();
+    interner: &mut Interner,
+) -> Result<Vec<Base>, ComputeError> {
     // Step 1: per indicator, cube rows → (caisse, period, dimension value) accumulators.
-    let mut base: Vec<HashMap<BaseKey, Acc>> = vec![HashMap::new(); plan.indicators.len()];
+    let mut base: Vec<Base> = vec![Base::default(); plan.indicators.len()];
     for batch in cube {
         let columns = CubeColumns::read(plan, batch)?;
         for row in 0..batch.num_rows() {
@@ -144,7 +175,7 @@ pub fn rollup(
                 let dimension = ind
                     .dimension_key
                     .and_then(|k| columns.text_key(k, row))
-                    .map(|v| intern(&mut dimension_values, &mut dimension_index, v));
+                    .map(|v| interner.intern(v));
                 for c in &ind.contributions {
                     let (Some(period), Some(value)) = (
                         columns.int_key(c.period_key, row),
@@ -156,6 +187,7 @@ pub fn rollup(
                         continue;
                     }
                     let acc = cells
+                        .0
                         .entry((caisse as u32, period as i32, dimension))
                         .or_default();
                     match c.slot {
@@ -177,6 +209,7 @@ pub fn rollup(
                         continue;
                     }
                     let acc = cells
+                        .0
                         .entry((caisse as u32, period as i32, dimension))
                         .or_default();
                     acc.records += count as i64;
@@ -185,10 +218,27 @@ pub fn rollup(
             }
         }
     }
-    // Step 2: roll each base cell up to its levels, breakdown totals, months and years.
+    Ok(base)
+}
+
+/// Rolls one indicator's base cells up to its levels, breakdown totals, months and years.
+pub fn expand(
+    def: &Indicator,
+    base: Base,
+    reference: &Reference,
+    interner: &Interner,
+    years: &[i32],
+) -> Vec<IndicatorValue> {
+    let organisms = reference.organisms();
+    let organism_of: Vec<u32> = reference
+        .caisses
+        .iter()
+        .map(|c| organisms.binary_search(&c.organism).expect("listed") as u32)
+        .collect();
+    let dimension_values = &interner.values;
     let mut out = Vec::new();
-    for (ind, cells) in plan.indicators.iter().zip(base) {
-        let def = &ind.def;
+    {
+        let cells = base.0;
         let pooled_year = def.year_rollup == YearRollup::Pooled;
         let mut rolled: BTreeMap<Cell, Acc> = BTreeMap::new();
         for ((caisse, period, dimension), acc) in cells {
@@ -268,7 +318,7 @@ pub fn rollup(
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// Yearly values of a variant that averages its monthly values (CRPCEN: unweighted mean of the
@@ -414,17 +464,6 @@ impl CubeColumns {
     fn measure(&self, m: usize, row: usize) -> Option<i128> {
         self.measures[m][row]
     }
-}
-
-/// The index of a dimension value, allocating only the first time it is seen.
-fn intern(values: &mut Vec<String>, index: &mut HashMap<String, u32>, v: &str) -> u32 {
-    if let Some(&i) = index.get(v) {
-        return i;
-    }
-    values.push(v.to_string());
-    let i = (values.len() - 1) as u32;
-    index.insert(v.to_string(), i);
-    i
 }
 
 fn rescale(v: i128, shift: i32) -> i128 {
