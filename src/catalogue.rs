@@ -311,17 +311,20 @@ struct PipelineFile {
     indicator: Vec<Indicator>,
 }
 
-/// The loaded catalogue: every indicator, in file then definition order.
-#[derive(Debug, Clone)]
+/// The loaded catalogue: every indicator, in file then definition order, and the COG targets.
+#[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     pub indicators: Vec<Indicator>,
+    /// From `pipelines/targets/*.toml`.
+    pub targets: Vec<crate::targets::Target>,
     /// SHA-256 over the sorted file names and contents: the catalogue version in the manifest.
     pub version: String,
     pub dir: PathBuf,
 }
 
 impl Catalogue {
-    /// Loads every `*.toml` of `dir` (not recursive), sorted by name.
+    /// Loads every `*.toml` of `dir` (not recursive), sorted by name, and the targets of
+    /// `dir/targets/`.
     pub fn load(dir: &Path) -> Result<Self, CatalogueError> {
         let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
             dir: dir.to_path_buf(),
@@ -345,6 +348,15 @@ impl Catalogue {
             sources.push((file, text));
         }
         let mut catalogue = Self::from_sources(&sources)?;
+        let (targets, target_sources) =
+            crate::targets::load(&dir.join("targets"), &catalogue.indicators)?;
+        for (file, text) in &target_sources {
+            hasher.update(b"targets/");
+            hasher.update(file.file_name().unwrap_or_default().as_encoded_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+        }
+        catalogue.targets = targets;
         catalogue.version = format!("sha256:{:x}", hasher.finalize());
         catalogue.dir = dir.to_path_buf();
         Ok(catalogue)
@@ -404,8 +416,7 @@ impl Catalogue {
         }
         Ok(Self {
             indicators,
-            version: String::new(),
-            dir: PathBuf::new(),
+            ..Default::default()
         })
     }
 

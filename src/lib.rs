@@ -19,11 +19,13 @@ pub mod catalogue;
 pub mod cli;
 pub mod compute;
 pub mod contract;
+pub mod coverage;
 pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod publish;
 pub mod run;
+pub mod targets;
 
 pub use error::Error;
 

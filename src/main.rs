@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run(args, printer).await,
             Command::Validate(args) => commands::validate(args, printer).await,
             Command::Indicators(args) => commands::indicators(args).await,
+            Command::Targets(args) => commands::targets(args),
             Command::Generate(args) => commands::generate(args, printer),
         }
     });

@@ -149,11 +149,7 @@ pub async fn validate(
 ) -> Result<(Vec<TableRun>, Vec<&'static str>), Error> {
     let all: Vec<&'static TableSpec> = contract::TABLES.to_vec();
     let input = Input::open(input, &all).await?;
-    let catalogue = Catalogue {
-        indicators: Vec::new(),
-        version: String::new(),
-        dir: PathBuf::new(),
-    };
+    let catalogue = Catalogue::default();
     let computed =
         compute::compute(&input, &catalogue, &ComputeOptions::default(), observer).await?;
     Ok((computed.tables, input.missing.clone()))

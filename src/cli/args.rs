@@ -26,8 +26,19 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the indicator catalogue, or show one indicator's definition and SQL.
     Indicators(IndicatorsArgs),
+    /// List the COG targets loaded from pipelines/targets/, with their sources.
+    Targets(TargetsArgs),
     /// Write a synthetic, contract-conformant dataset.
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TargetsArgs {
+    /// Only this organism's targets (e.g. CAVIMAC).
+    #[arg(long)]
+    pub organism: Option<String>,
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +77,9 @@ pub struct ValidateArgs {
 pub struct IndicatorsArgs {
     #[command(subcommand)]
     pub action: Option<IndicatorsAction>,
+    /// For each COG indicator of each organism: computed (bench or variant), or why not (Markdown).
+    #[arg(long)]
+    pub coverage: bool,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
 }

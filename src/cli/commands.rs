@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::args::{
-    CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, ValidateArgs,
+    CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
+    ValidateArgs,
 };
 use super::printer::{Printer, group};
 use crate::catalogue::Catalogue;
@@ -124,7 +125,13 @@ pub async fn validate(args: &ValidateArgs, printer: Printer) -> Result<Outcome, 
 }
 
 pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
-    let catalogue = Catalogue::load(&pipelines(&args.catalogue))?;
+    let dir = pipelines(&args.catalogue);
+    let catalogue = Catalogue::load(&dir)?;
+    if args.coverage {
+        let lines = crate::coverage::load(&dir.join("coverage"), &catalogue)?;
+        print!("{}", crate::coverage::markdown(&lines));
+        return Ok(Outcome::Success);
+    }
     match &args.action {
         None => {
             let mut out = String::new();
@@ -169,6 +176,43 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
             print!("{out}");
         }
     }
+    Ok(Outcome::Success)
+}
+
+pub fn targets(args: &TargetsArgs) -> Result<Outcome, Error> {
+    let catalogue = Catalogue::load(&pipelines(&args.catalogue))?;
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{:<9} {:<32} {:<10} {:<13} {:<5} {:<3} {:>12}  source",
+        "organism", "indicator", "definition", "breakdown", "year", "op", "target"
+    )
+    .ok();
+    for t in catalogue.targets.iter().filter(|t| {
+        args.organism
+            .as_ref()
+            .is_none_or(|o| o.eq_ignore_ascii_case(&t.organism))
+    }) {
+        writeln!(
+            out,
+            "{:<9} {:<32} {:<10} {:<13} {:<5} {:<3} {:>12}  {}{}",
+            t.organism,
+            t.indicator,
+            t.definition,
+            t.dimension_value.as_deref().unwrap_or("-"),
+            t.year,
+            t.op.as_str(),
+            t.value,
+            t.source,
+            if t.op_printed {
+                ""
+            } else {
+                " (operator inferred)"
+            }
+        )
+        .ok();
+    }
+    print!("{out}");
     Ok(Outcome::Success)
 }
 

@@ -167,6 +167,7 @@ pub async fn compute(
     }
     output.computed.sort();
     values::sort(&mut output.values);
+    crate::targets::apply(&mut output.values, &catalogue.targets);
     Ok(output)
 }
 
