@@ -114,11 +114,14 @@ struct TargetEntry {
     note: Option<String>,
 }
 
+/// A file's path and text, kept for the catalogue's version hash.
+pub type Source = (PathBuf, String);
+
 /// Reads every `*.toml` of `dir` (absent folder: no targets) against the loaded indicators.
 pub fn load(
     dir: &Path,
     indicators: &[Indicator],
-) -> Result<(Vec<Target>, Vec<(PathBuf, String)>), CatalogueError> {
+) -> Result<(Vec<Target>, Vec<Source>), CatalogueError> {
     let mut sources = Vec::new();
     if dir.is_dir() {
         let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
