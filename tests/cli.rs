@@ -230,6 +230,10 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
 
 #[test]
 fn catalogue_listing_and_show() {
+    let targets = ok(&parangon(&["targets", "--organism", "CAVIMAC"]));
+    assert!(targets.contains("claims_fsp_delay_mean") && targets.contains("n°6"), "{targets}");
+    let coverage = ok(&parangon(&["indicators", "--coverage"]));
+    assert!(coverage.contains("| Cavimac COG 2023-2027 | 34 |"), "{coverage}");
     let list = ok(&parangon(&["indicators"]));
     assert!(
         list.contains("claims_fse_delay_p90") && list.contains("CAMIEG"),
@@ -275,5 +279,27 @@ fn readme_command_runs_on_the_bundled_sample() {
     let out = tmp.path().join("out");
     let summary = ok(&parangon(&["run", "--output", out.to_str().unwrap()]));
     assert!(summary.contains("rows read"), "{summary}");
-    assert!(out.join("manifest.json").is_file());
+    // Every definition of the catalogue is computed on the sample, none is missing.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let catalogue = parangon::catalogue::Catalogue::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines"),
+    )
+    .unwrap();
+    assert_eq!(manifest["indicators"]["not_computed"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        manifest["indicators"]["computed"].as_array().unwrap().len(),
+        catalogue.indicators.len()
+    );
+    // Targets are checked on the sample: some met, some missed.
+    let mut met = (0, 0);
+    for entry in std::fs::read_dir(out.join("indicator_values")).unwrap() {
+        for batch in read_parquet(&entry.unwrap().path().join("part-00000.parquet")) {
+            let flags = batch.column_by_name("target_met").unwrap().as_boolean().clone();
+            for v in flags.iter().flatten() {
+                if v { met.0 += 1 } else { met.1 += 1 }
+            }
+        }
+    }
+    assert!(met.0 > 0 && met.1 > 0, "met/missed: {met:?}");
 }
