@@ -1,7 +1,6 @@
 //! The pipeline of `parangon run`: ingest → validate → compute → publish, and of
 //! `parangon validate` (ingest → validate only).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,6 +19,8 @@ pub struct RunOptions {
     pub pipelines: PathBuf,
     pub years: Vec<i32>,
     pub select: Vec<String>,
+    /// Year N of the annex (default: the latest year with values).
+    pub annex_year: Option<i32>,
 }
 
 /// What a run did, for the summary printed at the end.
@@ -59,16 +60,16 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
     let compute_seconds = started.elapsed().as_secs_f64() - ingest_seconds;
 
     let mut publication = Publication::default();
-    let mut by_year: BTreeMap<i32, Vec<compute::IndicatorValue>> = BTreeMap::new();
-    for v in &computed.values {
-        by_year.entry(v.year).or_default().push(v.clone());
-    }
-    for (year, values) in &by_year {
-        publication.add_parquet(
-            &format!("indicator_values/year={year}/part-00000.parquet"),
-            &compute::values::to_batch(values),
-        )?;
-    }
+    let annex_year = options
+        .annex_year
+        .or_else(|| publish::annex::latest_year(&computed.values));
+    publish::results::add_results(
+        &mut publication,
+        &computed.values,
+        &catalogue,
+        &input.reference.caisses,
+        annex_year,
+    )?;
     for t in &computed.tables {
         publication.add_parquet(
             &format!("rejects/{}/part-00000.parquet", t.table),
@@ -124,6 +125,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
                 .collect(),
         },
         outputs: outputs.clone(),
+        annex_year,
         stages,
     };
     let json =
@@ -140,6 +142,85 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         files_written: outputs.len() + 1,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Renders the benchmark, dimension tables and annex again from an existing output folder,
+/// without recomputing (`parangon annex`), and publishes the folder atomically.
+pub fn render_annex(output: &Path, pipelines: &Path, year: Option<i32>) -> Result<PathBuf, Error> {
+    let catalogue = Catalogue::load(pipelines)?;
+    let lock = publish::folder::lock(output)?;
+    if !lock.output.join("manifest.json").is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a parangon output (no manifest.json): run `parangon run --output {}` first",
+            output.display(),
+            output.display()
+        )));
+    }
+    let values = publish::results::read_indicator_values(&lock.output)?;
+    let caisses = publish::results::read_dim_caisse(&lock.output)?;
+    let mut publication = Publication::default();
+    for (relative, bytes) in read_tree(&lock.output)? {
+        // Derived files are rebuilt; an annex of another year must not linger.
+        if !relative.starts_with("annex/") {
+            publication.add_bytes(&relative, bytes);
+        }
+    }
+    let annex_year = year.or_else(|| publish::annex::latest_year(&values));
+    publish::results::add_derived(&mut publication, &values, &catalogue, &caisses, annex_year)?;
+    let manifest_bytes =
+        std::fs::read(lock.output.join("manifest.json")).map_err(|source| Error::Io {
+            context: "reading manifest.json".into(),
+            source,
+        })?;
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| publish_encode("manifest.json", e))?;
+    publication.add_bytes("manifest.json", Vec::new());
+    let listing: Vec<_> = publication
+        .listing()
+        .into_iter()
+        .filter(|f| f.path != "manifest.json")
+        .collect();
+    manifest["outputs"] =
+        serde_json::to_value(&listing).map_err(|e| publish_encode("manifest.json", e))?;
+    manifest["annex_year"] = serde_json::json!(annex_year);
+    manifest["annex_rendered_at"] =
+        serde_json::json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| publish_encode("manifest.json", e))?;
+    publication.add_bytes("manifest.json", json);
+    let run_id = format!("annex-{}", std::process::id());
+    publish::folder::publish(&lock, &run_id, &publication)?;
+    Ok(lock.output.clone())
+}
+
+/// Every file under `root`, by path relative to it (`/`-separated).
+fn read_tree(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let io = |path: &Path| {
+        let context = format!("reading {}", path.display());
+        move |source| Error::Io { context, source }
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let path = entry.map_err(io(&dir))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(&path).map_err(io(&path))?;
+                out.push((relative, bytes));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Checks the extracts against the contract without computing (`parangon validate`).

@@ -206,6 +206,42 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
             );
         }
     }
+    // Benchmark, ranks, dimensions and the annex in its three renderings.
+    for path in [
+        "benchmark/year=2024/part-00000.parquet",
+        "benchmark_ranks/year=2024/part-00000.parquet",
+        "dim_indicator/part-00000.parquet",
+        "dim_caisse/part-00000.parquet",
+        "annex/annex_a.parquet",
+        "annex/annex_b.parquet",
+        "annex/annex_c.parquet",
+        "annex/annex_e.parquet",
+        "annex/annex.xlsx",
+        "annex/annex.html",
+    ] {
+        assert!(a.contains_key(Path::new(path)), "{path} missing");
+    }
+    // `parangon annex` renders year 2023 from the outputs, without the inputs.
+    let before = std::fs::read(out2.join("indicator_values/year=2024/part-00000.parquet")).unwrap();
+    ok(&parangon(&[
+        "annex",
+        "--output",
+        &s(&out2),
+        "--year",
+        "2023",
+    ]));
+    let html = std::fs::read_to_string(out2.join("annex/annex.html")).unwrap();
+    assert!(
+        html.contains("Résultats 2022") && html.contains("Résultats 2023"),
+        "annex of 2023"
+    );
+    assert_eq!(
+        std::fs::read(out2.join("indicator_values/year=2024/part-00000.parquet")).unwrap(),
+        before
+    );
+    let manifest2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out2.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest2["annex_year"], serde_json::json!(2023));
     // A rerun on the same output replaces it.
     ok(&parangon(&[
         "run",
@@ -231,9 +267,15 @@ fn generate_run_reconcile_and_rerun_byte_identical() {
 #[test]
 fn catalogue_listing_and_show() {
     let targets = ok(&parangon(&["targets", "--organism", "CAVIMAC"]));
-    assert!(targets.contains("claims_fsp_delay_mean") && targets.contains("n°6"), "{targets}");
+    assert!(
+        targets.contains("claims_fsp_delay_mean") && targets.contains("n°6"),
+        "{targets}"
+    );
     let coverage = ok(&parangon(&["indicators", "--coverage"]));
-    assert!(coverage.contains("| Cavimac COG 2023-2027 | 34 |"), "{coverage}");
+    assert!(
+        coverage.contains("| Cavimac COG 2023-2027 | 34 |"),
+        "{coverage}"
+    );
     let list = ok(&parangon(&["indicators"]));
     assert!(
         list.contains("claims_fse_delay_p90") && list.contains("CAMIEG"),
@@ -286,7 +328,13 @@ fn readme_command_runs_on_the_bundled_sample() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines"),
     )
     .unwrap();
-    assert_eq!(manifest["indicators"]["not_computed"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        manifest["indicators"]["not_computed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     assert_eq!(
         manifest["indicators"]["computed"].as_array().unwrap().len(),
         catalogue.indicators.len()
@@ -295,7 +343,11 @@ fn readme_command_runs_on_the_bundled_sample() {
     let mut met = (0, 0);
     for entry in std::fs::read_dir(out.join("indicator_values")).unwrap() {
         for batch in read_parquet(&entry.unwrap().path().join("part-00000.parquet")) {
-            let flags = batch.column_by_name("target_met").unwrap().as_boolean().clone();
+            let flags = batch
+                .column_by_name("target_met")
+                .unwrap()
+                .as_boolean()
+                .clone();
             for v in flags.iter().flatten() {
                 if v { met.0 += 1 } else { met.1 += 1 }
             }

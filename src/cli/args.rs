@@ -26,6 +26,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the indicator catalogue, or show one indicator's definition and SQL.
     Indicators(IndicatorsArgs),
+    /// Render the benchmark and annex tables again from an existing output, without recomputing.
+    Annex(AnnexArgs),
     /// List the COG targets loaded from pipelines/targets/, with their sources.
     Targets(TargetsArgs),
     /// Write a synthetic, contract-conformant dataset.
@@ -55,6 +57,21 @@ pub struct RunArgs {
     /// Indicator ids to compute, comma-separated (default: the whole catalogue).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
+    /// Year N of the annex tables (default: the latest year with values).
+    #[arg(long)]
+    pub annex_year: Option<i32>,
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AnnexArgs {
+    /// An existing output folder of `parangon run`.
+    #[arg(long, default_value = "out")]
+    pub output: PathBuf,
+    /// Year N (default: the latest year with values).
+    #[arg(long)]
+    pub year: Option<i32>,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
 }

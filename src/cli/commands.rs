@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::args::{
-    CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
+    AnnexArgs, CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
     ValidateArgs,
 };
 use super::printer::{Printer, group};
@@ -33,6 +33,7 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         pipelines: pipelines(&args.catalogue),
         years: args.years.clone(),
         select: args.select.clone(),
+        annex_year: args.annex_year,
     };
     let progress = printer.progress();
     let summary = run::run(&options, &progress).await?;
@@ -176,6 +177,16 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
             print!("{out}");
         }
     }
+    Ok(Outcome::Success)
+}
+
+pub fn annex(args: &AnnexArgs, printer: Printer) -> Result<Outcome, Error> {
+    let output = run::render_annex(&args.output, &pipelines(&args.catalogue), args.year)?;
+    printer.note(&format!(
+        "annex rendered in {}",
+        output.join("annex").display()
+    ));
+    println!("{}", output.join("annex/annex.html").display());
     Ok(Outcome::Success)
 }
 

@@ -5,6 +5,7 @@
 //! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year;
 //! - [`values`]: the `indicator_values` rows.
 
+pub mod benchmark;
 pub mod functions;
 pub mod plan;
 pub mod rollup;

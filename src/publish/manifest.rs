@@ -21,6 +21,8 @@ pub struct Manifest {
     pub inputs: Inputs,
     pub indicators: Indicators,
     pub outputs: Vec<OutputFile>,
+    /// Year N of the annex tables.
+    pub annex_year: Option<i32>,
     pub stages: Stages,
 }
 

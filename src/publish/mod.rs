@@ -5,9 +5,11 @@
 //! ([`folder`]). A run that fails or is killed leaves the previous outputs as they were; two runs
 //! on the same output are kept apart by a lock. The manifest is written last.
 
+pub mod annex;
 pub mod folder;
 pub mod manifest;
 pub mod parquet;
+pub mod results;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,330 @@
+//! The `benchmark` table (outputs.md): comparing the caisses of each organism, and all caisses.
+//!
+//! For every indicator × definition × year and scope (`organism:<code>`, or `national` for all
+//! caisses of a bench definition), over the yearly caisse values (whole, not a breakdown):
+//! the number of caisses, the mean, the population standard deviation (divide by N), the
+//! coefficient of variation — the annex's *dispersion*, « rapport écart-type / moyenne » —, the
+//! minimum, quartiles and maximum, the best and worst caisse by the indicator's direction, and
+//! each caisse's rank (1 = best, ties share a rank).
+//!
+//! The mean and the dispersion are unweighted across caisses (indicators.md, "Dispersion").
+//! Quartiles interpolate linearly between order statistics (Excel's QUARTILE.INC, R type 7),
+//! which is what a statistician checking the table in a spreadsheet gets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use super::{IndicatorValue, Level};
+use crate::catalogue::{Catalogue, Direction};
+
+/// One row of `benchmark`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchmarkRow {
+    pub indicator_id: String,
+    pub definition: String,
+    pub year: i32,
+    /// `national` or `organism:<code>`.
+    pub scope: String,
+    pub unit: &'static str,
+    pub direction: Direction,
+    pub n_caisses: i64,
+    pub mean: f64,
+    pub stddev: f64,
+    /// `stddev / mean`, as a ratio (0.1258 prints as 12,58 %); null when the mean is 0.
+    pub cv: Option<f64>,
+    pub min: f64,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub max: f64,
+    pub best_caisse: Option<String>,
+    pub worst_caisse: Option<String>,
+}
+
+/// One caisse's rank in a scope (`benchmark_ranks`, beside `benchmark`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankRow {
+    pub indicator_id: String,
+    pub definition: String,
+    pub year: i32,
+    pub scope: String,
+    pub caisse_id: String,
+    pub organism: String,
+    pub value: f64,
+    /// 1 = best by the indicator's direction; null for an indicator without direction.
+    pub rank: Option<i64>,
+}
+
+/// (indicator, definition, year) → scope → [(caisse, organism, value)].
+type Groups<'a> = BTreeMap<(&'a str, &'a str, i32), BTreeMap<String, Vec<(&'a str, &'a str, f64)>>>;
+
+/// Benchmark rows and ranks from the indicator values (suppressed values are left out: a
+/// caisse too small to publish is not compared).
+pub fn benchmark(
+    values: &[IndicatorValue],
+    catalogue: &Catalogue,
+) -> (Vec<BenchmarkRow>, Vec<RankRow>) {
+    let mut groups: Groups = BTreeMap::new();
+    for v in values {
+        if v.level != Level::Caisse || v.month.is_some() || v.dimension.is_some() || v.suppressed {
+            continue;
+        }
+        let (Some(caisse), Some(organism)) = (v.caisse_id.as_deref(), v.organism.as_deref()) else {
+            continue;
+        };
+        let scopes = groups
+            .entry((&v.indicator_id, &v.definition, v.year))
+            .or_default();
+        scopes
+            .entry(format!("organism:{organism}"))
+            .or_default()
+            .push((caisse, organism, v.value));
+        if v.definition == crate::catalogue::BENCH {
+            scopes
+                .entry("national".into())
+                .or_default()
+                .push((caisse, organism, v.value));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut ranks = Vec::new();
+    for ((id, definition, year), scopes) in groups {
+        let Some(ind) = catalogue
+            .indicators
+            .iter()
+            .find(|i| i.id == id && i.definition == definition)
+        else {
+            continue;
+        };
+        for (scope, mut members) in scopes {
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            let values: Vec<f64> = members.iter().map(|m| m.2).collect();
+            let stats = Stats::of(&values);
+            // Best first: by value in the better direction, then by caisse id for ties.
+            let mut order: Vec<usize> = (0..members.len()).collect();
+            match ind.direction {
+                Direction::Higher => order.sort_by(|&a, &b| {
+                    values[b]
+                        .total_cmp(&values[a])
+                        .then(members[a].0.cmp(members[b].0))
+                }),
+                Direction::Lower => order.sort_by(|&a, &b| {
+                    values[a]
+                        .total_cmp(&values[b])
+                        .then(members[a].0.cmp(members[b].0))
+                }),
+                Direction::None => {}
+            }
+            let directed = ind.direction != Direction::None;
+            rows.push(BenchmarkRow {
+                indicator_id: id.to_string(),
+                definition: definition.to_string(),
+                year,
+                scope: scope.clone(),
+                unit: ind.unit.as_str(),
+                direction: ind.direction,
+                n_caisses: members.len() as i64,
+                mean: stats.mean,
+                stddev: stats.stddev,
+                cv: (stats.mean != 0.0).then(|| stats.stddev / stats.mean),
+                min: stats.min,
+                p25: stats.p25,
+                median: stats.median,
+                p75: stats.p75,
+                max: stats.max,
+                best_caisse: directed.then(|| members[order[0]].0.to_string()),
+                worst_caisse: directed
+                    .then(|| members[*order.last().expect("non-empty")].0.to_string()),
+            });
+            // Competition ranking: equal values share the rank of the first of them (1, 2, 2, 4).
+            let mut rank_of = vec![None; members.len()];
+            if directed {
+                for (position, &i) in order.iter().enumerate() {
+                    let rank = match position {
+                        0 => 1,
+                        _ if values[i] == values[order[position - 1]] => {
+                            rank_of[order[position - 1]].expect("set")
+                        }
+                        _ => position as i64 + 1,
+                    };
+                    rank_of[i] = Some(rank);
+                }
+            }
+            for (i, (caisse, organism, value)) in members.iter().enumerate() {
+                ranks.push(RankRow {
+                    indicator_id: id.to_string(),
+                    definition: definition.to_string(),
+                    year,
+                    scope: scope.clone(),
+                    caisse_id: caisse.to_string(),
+                    organism: organism.to_string(),
+                    value: *value,
+                    rank: rank_of[i],
+                });
+            }
+        }
+    }
+    (rows, ranks)
+}
+
+/// Summary statistics of a non-empty list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub mean: f64,
+    /// Population standard deviation (divide by N).
+    pub stddev: f64,
+    pub min: f64,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn of(values: &[f64]) -> Stats {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Stats {
+            mean,
+            stddev: variance.sqrt(),
+            min: sorted[0],
+            p25: quantile(&sorted, 0.25),
+            median: quantile(&sorted, 0.5),
+            p75: quantile(&sorted, 0.75),
+            max: sorted[sorted.len() - 1],
+        }
+    }
+}
+
+/// Linear interpolation between order statistics at h = (n − 1)·q (R type 7, QUARTILE.INC).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("indicator_id", DataType::Utf8, false),
+        Field::new("definition", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("scope", DataType::Utf8, false),
+        Field::new("unit", DataType::Utf8, false),
+        Field::new("direction", DataType::Utf8, false),
+        Field::new("n_caisses", DataType::Int64, false),
+        Field::new("mean", DataType::Float64, false),
+        Field::new("stddev", DataType::Float64, false),
+        Field::new("cv", DataType::Float64, true),
+        Field::new("min", DataType::Float64, false),
+        Field::new("p25", DataType::Float64, false),
+        Field::new("median", DataType::Float64, false),
+        Field::new("p75", DataType::Float64, false),
+        Field::new("max", DataType::Float64, false),
+        Field::new("best_caisse", DataType::Utf8, true),
+        Field::new("worst_caisse", DataType::Utf8, true),
+    ]))
+}
+
+pub fn to_batch(rows: &[BenchmarkRow]) -> RecordBatch {
+    let f =
+        |g: fn(&BenchmarkRow) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(g)));
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.indicator_id.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.definition.as_str()),
+            )),
+            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.year))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.scope.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.unit))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.direction.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.n_caisses),
+            )),
+            f(|r| r.mean),
+            f(|r| r.stddev),
+            Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.cv))),
+            f(|r| r.min),
+            f(|r| r.p25),
+            f(|r| r.median),
+            f(|r| r.p75),
+            f(|r| r.max),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.best_caisse.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.worst_caisse.as_deref()),
+            )),
+        ],
+    )
+    .expect("benchmark columns match their schema")
+}
+
+pub fn ranks_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("indicator_id", DataType::Utf8, false),
+        Field::new("definition", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("scope", DataType::Utf8, false),
+        Field::new("caisse_id", DataType::Utf8, false),
+        Field::new("organism", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, false),
+        Field::new("rank", DataType::Int64, true),
+    ]))
+}
+
+pub fn ranks_to_batch(rows: &[RankRow]) -> RecordBatch {
+    RecordBatch::try_new(
+        ranks_schema(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.indicator_id.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.definition.as_str()),
+            )),
+            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.year))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.scope.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.caisse_id.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.organism.as_str()),
+            )),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value))),
+            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.rank))),
+        ],
+    )
+    .expect("rank columns match their schema")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_by_hand() {
+        // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, population stddev 2 (the textbook example).
+        let s = Stats::of(&[9.0, 2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0]);
+        assert_eq!((s.mean, s.stddev, s.min, s.max), (5.0, 2.0, 2.0, 9.0));
+        // h = 7 × 0.25 = 1.75 → 4 + 0.75 × (4 − 4) = 4; median h = 3.5 → 4.5; p75 h = 5.25 → 5 + 0.25 × 2 = 5.5.
+        assert_eq!((s.p25, s.median, s.p75), (4.0, 4.5, 5.5));
+        let one = Stats::of(&[3.0]);
+        assert_eq!((one.stddev, one.p25, one.p75), (0.0, 3.0, 3.0));
+    }
+}
