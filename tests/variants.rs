@@ -232,3 +232,170 @@ async fn crpcen_ij_mean_of_monthly_means() {
         20.0,
     );
 }
+
+#[tokio::test]
+async fn cnav_online_share_of_own_right_applications_5_1() {
+    // Cnav COG 2018-2022 5.1: « Taux de demandes de retraite en ligne déposées en ligne (droits
+    // propres) ». Own right: 1 online of 2 → 50 %; the bench counts all applications: 2 of 3.
+    let f = Fixture::new(&[("CARSAT-X", "CNAV", false)]);
+    f.table(
+        "pensions",
+        "part-0.parquet",
+        vec![
+            ("pension_id", ids("P", 3)),
+            ("caisse_id", same_text("CARSAT-X", 3)),
+            (
+                "right_type",
+                text(&[
+                    Some("droit_propre"),
+                    Some("droit_propre"),
+                    Some("droit_derive"),
+                ]),
+            ),
+            ("filed_date", dates(&[Some("2021-03-01"); 3])),
+            ("effective_date", dates(&[Some("2021-07-01"); 3])),
+            (
+                "channel",
+                text(&[Some("online"), Some("paper"), Some("online")]),
+            ),
+        ],
+    );
+    let out = f.compute().await;
+    let variant = find(
+        &out,
+        "pensions_online_share",
+        "CNAV",
+        Caisse,
+        "CARSAT-X",
+        None,
+        "2021",
+    )
+    .unwrap();
+    close(variant.value, 50.0);
+    close(
+        value(&out, "pensions_online_share", Caisse, "CARSAT-X", "2021"),
+        200.0 / 3.0,
+    );
+    // Its 2021 target (≥ 50 %, n°5.1) is met at equality.
+    assert_eq!(
+        (variant.target, variant.target_met),
+        (Some(50.0), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn crpcen_fse_p90_from_the_care_date_2() {
+    // CRPCEN COG 2016-2019 n°2: « Nombre de jours entre la date du fait générateur et la date de
+    // mandatement … (selon règle 9e décile) ».
+    let f = Fixture::new(&[("CRPCEN", "CRPCEN", false)]);
+    claims(
+        &f,
+        &[
+            (
+                "CRPCEN",
+                "FSE",
+                Some("2018-01-01"),
+                "2018-01-05",
+                Some("2018-01-10"),
+                Some(true),
+            ), // care 9, received 5
+            (
+                "CRPCEN",
+                "FSE",
+                Some("2018-01-02"),
+                "2018-01-03",
+                Some("2018-01-04"),
+                Some(false),
+            ), // care 2, received 1
+        ],
+    );
+    let out = f.compute().await;
+    let variant = find(
+        &out,
+        "claims_fse_delay_p90",
+        "CRPCEN",
+        Caisse,
+        "CRPCEN",
+        None,
+        "2018",
+    )
+    .unwrap();
+    close(variant.value, 9.0); // {2, 9}: rank 2
+    close(
+        value(&out, "claims_fse_delay_p90", Caisse, "CRPCEN", "2018"),
+        5.0,
+    ); // {1, 5}
+    // Target « ≤ 4 jours » (n°2) is missed.
+    assert_eq!(
+        (variant.target_op.as_deref(), variant.target_met),
+        (Some("<="), Some(false))
+    );
+}
+
+#[tokio::test]
+async fn cavimac_iql_by_file_type_24() {
+    // Cavimac COG 2023-2027 n°24: IQL of the IJ files of the maladie branch.
+    let f = Fixture::new(&[("CAVIMAC", "CAVIMAC", false)]);
+    f.table(
+        "controls",
+        "part-0.parquet",
+        vec![
+            ("control_id", ids("Q", 4)),
+            ("caisse_id", same_text("CAVIMAC", 4)),
+            (
+                "branch",
+                text(&[
+                    Some("maladie"),
+                    Some("maladie"),
+                    Some("maladie"),
+                    Some("retraite"),
+                ]),
+            ),
+            (
+                "file_type",
+                text(&[Some("IJ"), Some("IJ"), Some("C2S"), Some("droit_propre")]),
+            ),
+            ("control_date", dates(&[Some("2024-04-02"); 4])),
+            ("amount_controlled", floats(&[Some(100.0); 4])),
+            ("error_amount", floats(&[Some(0.0); 4])),
+            (
+                "has_financial_anomaly",
+                bools(&[Some(true), Some(false), Some(true), Some(true)]),
+            ),
+        ],
+    );
+    let out = f.compute().await;
+    let at = |file_type: Option<&str>| {
+        find(
+            &out,
+            "controls_iql",
+            "CAVIMAC",
+            Caisse,
+            "CAVIMAC",
+            file_type,
+            "2024",
+        )
+        .unwrap()
+    };
+    close(at(Some("IJ")).value, 50.0);
+    close(at(Some("C2S")).value, 100.0);
+    close(at(None).value, 200.0 / 3.0); // retraite is out of the variant
+    assert_eq!(at(Some("IJ")).dimension.as_deref(), Some("file_type"));
+    // 2024 target of n°24: ≤ 5,50 % → missed.
+    assert_eq!(
+        (at(Some("IJ")).target, at(Some("IJ")).target_met),
+        (Some(5.5), Some(false))
+    );
+    // The bench (by branch) keeps its own targets: n°18 maladie ≤ 2,8 % in 2024.
+    let bench = find(
+        &out,
+        "controls_iql",
+        "bench",
+        Caisse,
+        "CAVIMAC",
+        Some("maladie"),
+        "2024",
+    )
+    .unwrap();
+    assert_eq!((bench.target, bench.target_met), (Some(2.8), Some(false)));
+}
