@@ -326,26 +326,12 @@ impl Catalogue {
     /// Loads every `*.toml` of `dir` (not recursive), sorted by name, and the targets of
     /// `dir/targets/`.
     pub fn load(dir: &Path) -> Result<Self, CatalogueError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
+        let sources = read_toml_dir(dir)?;
         let mut hasher = Sha256::new();
-        let mut sources = Vec::new();
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| CatalogueError::Read {
-                file: file.clone(),
-                source,
-            })?;
+        for (file, text) in &sources {
             hasher.update(file.file_name().unwrap_or_default().as_encoded_bytes());
             hasher.update([0]);
             hasher.update(text.as_bytes());
-            sources.push((file, text));
         }
         let mut catalogue = Self::from_sources(&sources)?;
         let (targets, target_sources) =
@@ -471,6 +457,26 @@ impl Catalogue {
             })
             .collect()
     }
+}
+
+/// The `*.toml` files of `dir` (not recursive), sorted by name, with their text.
+pub fn read_toml_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, CatalogueError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| match std::fs::read_to_string(&file) {
+            Ok(text) => Ok((file, text)),
+            Err(source) => Err(CatalogueError::Read { file, source }),
+        })
+        .collect()
 }
 
 impl fmt::Display for Indicator {

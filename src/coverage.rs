@@ -4,7 +4,7 @@
 //! to the catalogue are checked, so the report cannot claim an indicator that does not exist.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -49,21 +49,8 @@ pub struct Line {
 
 /// Reads `dir/*.toml` and checks every reference against `catalogue`.
 pub fn load(dir: &Path, catalogue: &Catalogue) -> Result<Vec<Line>, CatalogueError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
     let mut lines = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|source| CatalogueError::Read {
-            file: file.clone(),
-            source,
-        })?;
+    for (file, text) in crate::catalogue::read_toml_dir(dir)? {
         let parsed: CoverageFile = toml::from_str(&text).map_err(|e| CatalogueError::Parse {
             file: file.clone(),
             message: e.to_string(),

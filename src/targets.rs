@@ -122,25 +122,11 @@ pub fn load(
     dir: &Path,
     indicators: &[Indicator],
 ) -> Result<(Vec<Target>, Vec<Source>), CatalogueError> {
-    let mut sources = Vec::new();
-    if dir.is_dir() {
-        let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Dir {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| CatalogueError::Read {
-                file: file.clone(),
-                source,
-            })?;
-            sources.push((file, text));
-        }
-    }
+    let sources = if dir.is_dir() {
+        crate::catalogue::read_toml_dir(dir)?
+    } else {
+        Vec::new()
+    };
     let targets = from_sources(&sources, indicators)?;
     Ok((targets, sources))
 }
