@@ -1,6 +1,7 @@
 //! The pipeline of `parangon run`: ingest → validate → compute → publish, and of
 //! `parangon validate` (ingest → validate only).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -104,7 +105,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
             version: catalogue.version.clone(),
             definitions: catalogue.indicators.len(),
         },
-        inputs: inputs_section(&input, &computed.tables),
+        inputs: inputs_section(&input, &computed.tables, &checksums(&input).await?),
         indicators: manifest::Indicators {
             computed: computed
                 .computed
@@ -249,10 +250,34 @@ fn tables_to_read(catalogue: &Catalogue, selected: bool) -> Vec<&'static TableSp
     }
 }
 
-fn inputs_section(input: &Input, tables: &[TableRun]) -> manifest::Inputs {
+/// SHA-256 of the reference and of every input file, by path relative to the input root.
+async fn checksums(input: &Input) -> Result<BTreeMap<String, String>, Error> {
+    let mut sums = BTreeMap::new();
+    let reference = datafusion::object_store::path::Path::from(input.reference.file.as_str());
+    sums.insert(
+        input.reference.file.clone(),
+        input.root.sha256(&reference).await?,
+    );
+    for table in &input.tables {
+        for file in &table.files {
+            sums.insert(
+                file.name.clone(),
+                input.root.sha256(&file.meta.location).await?,
+            );
+        }
+    }
+    Ok(sums)
+}
+
+fn inputs_section(
+    input: &Input,
+    tables: &[TableRun],
+    sums: &BTreeMap<String, String>,
+) -> manifest::Inputs {
     manifest::Inputs {
         root: input.root.display.clone(),
         reference: manifest::Reference {
+            sha256: sums.get(&input.reference.file).cloned().unwrap_or_default(),
             file: input.reference.file.clone(),
             caisses: input.reference.caisses.len(),
             organisms: input.reference.organisms(),
@@ -270,6 +295,7 @@ fn inputs_section(input: &Input, tables: &[TableRun]) -> manifest::Inputs {
                             path: f.path.clone(),
                             bytes: f.bytes,
                             rows: f.rows,
+                            sha256: sums.get(&f.path).cloned().unwrap_or_default(),
                         })
                         .collect(),
                     rows_read: t.counts.rows_read,

@@ -97,6 +97,22 @@ impl InputRoot {
         })
     }
 
+    /// SHA-256 of a file, streamed (the manifest's audit trail: a published figure can be traced
+    /// back to the exact bytes it was computed from).
+    pub async fn sha256(&self, location: &StorePath) -> Result<String, IngestError> {
+        use sha2::{Digest, Sha256};
+        let error = |source| IngestError::Store {
+            path: self.describe(location),
+            source,
+        };
+        let mut stream = self.store.get(location).await.map_err(error)?.into_stream();
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = stream.try_next().await.map_err(error)? {
+            hasher.update(&chunk);
+        }
+        Ok(format!("{:x}", hasher.finalize()))
+    }
+
     /// `input/claims/x.parquet`: how a file is named in messages, rejects and the manifest.
     pub fn describe(&self, location: &StorePath) -> String {
         location.as_ref().to_string()

@@ -59,6 +59,7 @@ pub struct Inputs {
 #[derive(Debug, Clone, Serialize)]
 pub struct Reference {
     pub file: String,
+    pub sha256: String,
     pub caisses: usize,
     pub organisms: Vec<String>,
 }
@@ -82,6 +83,7 @@ pub struct FileInput {
     pub path: String,
     pub bytes: u64,
     pub rows: u64,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
