@@ -58,6 +58,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         target_partitions: None,
     };
     let computed = compute::compute(&input, &catalogue, &compute_options, observer).await?;
+    publish::folder::fault_point("compute");
     let compute_seconds = started.elapsed().as_secs_f64() - ingest_seconds;
 
     let mut publication = Publication::default();

@@ -112,7 +112,11 @@ pub fn publish(
     let output = &lock.output;
     let staging = sibling(output, &format!("-staging-{run_id}"));
     fs::create_dir_all(&staging).map_err(io(&staging))?;
-    for (relative, bytes) in publication.files() {
+    let half = publication.files().count() / 2;
+    for (i, (relative, bytes)) in publication.files().enumerate() {
+        if i == half {
+            fault_point("write");
+        }
         let path = staging.join(relative);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io(dir))?;
@@ -121,7 +125,26 @@ pub fn publish(
         file.write_all(bytes).map_err(io(&path))?;
         file.sync_all().map_err(io(&path))?;
     }
+    fault_point("switch");
     switch(&staging, output, run_id)
+}
+
+/// Fault injection for the crash tests (`tests/crash.rs`): with
+/// `PARANGON_FAULT_PAUSE=<point>:<milliseconds>`, the run says so on stderr and sleeps at that
+/// point, so that a test can kill it there. Points: `compute` (inputs read, nothing written),
+/// `write` (half of the staging folder written), `switch` (staging complete, output not yet
+/// replaced). Without the variable this does nothing.
+pub fn fault_point(point: &str) {
+    let Ok(spec) = std::env::var("PARANGON_FAULT_PAUSE") else {
+        return;
+    };
+    if let Some((at, millis)) = spec.split_once(':')
+        && at == point
+        && let Ok(millis) = millis.parse::<u64>()
+    {
+        eprintln!("parangon: fault pause at {point}");
+        std::thread::sleep(std::time::Duration::from_millis(millis));
+    }
 }
 
 fn switch(staging: &Path, output: &Path, run_id: &str) -> Result<(), PublishError> {
