@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use parangon::arrow::array::{Array, AsArray};
+use parangon::arrow::array::AsArray;
 use parangon::arrow::compute::cast;
 use parangon::arrow::datatypes::DataType;
 use parangon::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
