@@ -357,11 +357,21 @@ fn readme_command_runs_on_the_bundled_sample() {
     // The same input through a file:// URL gives the same tables, byte for byte.
     let url = format!("file://{}/sample-data", env!("CARGO_MANIFEST_DIR"));
     let out_url = tmp.path().join("out-url");
-    ok(&parangon(&["run", "--input", &url, "--output", out_url.to_str().unwrap()]));
+    ok(&parangon(&[
+        "run",
+        "--input",
+        &url,
+        "--output",
+        out_url.to_str().unwrap(),
+    ]));
     let (plain, via_url) = (files_under(&out), files_under(&out_url));
     for (path, bytes) in &plain {
         if path != Path::new("manifest.json") {
-            assert!(bytes == &via_url[path], "{} differs through file://", path.display());
+            assert!(
+                bytes == &via_url[path],
+                "{} differs through file://",
+                path.display()
+            );
         }
     }
 }

@@ -204,73 +204,43 @@ impl TablePlan {
                     period_key,
                 );
             }
-            Method::Ratio if part == Part::Numerator => {
-                // The denominator is summed in its own table (see `add_denominator`).
-                let num = ind.numerator.as_deref().expect("checked at load");
-                let (num_cast, _) = self.numeric(ctx, ind, num, "numerator").await?;
-                let known = format!("{filter} AND ({num}) IS NOT NULL");
-                let a = self.row(format!(
-                    "CASE WHEN {known} THEN CAST({num_cast} AS DECIMAL(38, 6)) END"
-                ));
-                let add_sum = Slot::RatioNumerator;
-                add(
-                    self,
-                    add_sum,
-                    a,
-                    Aggregate::Sum,
-                    Numeric::Decimal,
-                    period_key,
-                );
-                add(
-                    self,
-                    Slot::Records,
-                    a,
-                    Aggregate::Count,
-                    Numeric::Decimal,
-                    period_key,
-                );
-            }
             Method::Ratio => {
                 let num = ind.numerator.as_deref().expect("checked at load");
-                let den = ind.denominator.as_deref().expect("checked at load");
-                let (num_cast, _) = self.numeric(ctx, ind, num, "numerator").await?;
-                let (den_cast, _) = self.numeric(ctx, ind, den, "denominator").await?;
-                // A row counts only when both sides are known (a null activity volume must not
-                // add its cost to the numerator alone).
-                let both = format!("{filter} AND ({num}) IS NOT NULL AND ({den}) IS NOT NULL");
-                let to_decimal = |c: &str| format!("CAST({c} AS DECIMAL(38, 6))");
-                let a = self.row(format!(
-                    "CASE WHEN {both} THEN {} END",
-                    to_decimal(&num_cast)
-                ));
-                let b = self.row(format!(
-                    "CASE WHEN {both} THEN {} END",
-                    to_decimal(&den_cast)
-                ));
+                // Across two tables the denominator is summed in its own table's cube
+                // (`add_denominator`). Within one table a row counts only when both sides are
+                // known: a null activity volume must not add its cost to the numerator alone.
+                let den = match part {
+                    Part::Whole => Some(ind.denominator.as_deref().expect("checked at load")),
+                    _ => None,
+                };
+                let mut known = format!("{filter} AND ({num}) IS NOT NULL");
+                if let Some(den) = den {
+                    known.push_str(&format!(" AND ({den}) IS NOT NULL"));
+                }
+                let num_sum = self.decimal(ctx, ind, num, "numerator").await?;
+                let a = self.row(format!("CASE WHEN {known} THEN {num_sum} END"));
+                let (sum, count) = (Aggregate::Sum, Aggregate::Count);
                 add(
                     self,
                     Slot::RatioNumerator,
                     a,
-                    Aggregate::Sum,
+                    sum,
                     Numeric::Decimal,
                     period_key,
                 );
-                add(
-                    self,
-                    Slot::RatioDenominator,
-                    b,
-                    Aggregate::Sum,
-                    Numeric::Decimal,
-                    period_key,
-                );
-                add(
-                    self,
-                    Slot::Records,
-                    a,
-                    Aggregate::Count,
-                    Numeric::Decimal,
-                    period_key,
-                );
+                add(self, Slot::Records, a, count, Numeric::Decimal, period_key);
+                if let Some(den) = den {
+                    let den_sum = self.decimal(ctx, ind, den, "denominator").await?;
+                    let b = self.row(format!("CASE WHEN {known} THEN {den_sum} END"));
+                    add(
+                        self,
+                        Slot::RatioDenominator,
+                        b,
+                        sum,
+                        Numeric::Decimal,
+                        period_key,
+                    );
+                }
             }
             Method::P90 => {
                 let value = ind.value.as_deref().expect("checked at load");
@@ -315,9 +285,9 @@ impl TablePlan {
         self.expect_boolean(ctx, ind, &filter, "denominator_filter")
             .await?;
         let den = ind.denominator.as_deref().expect("checked at load");
-        let (den_cast, _) = self.numeric(ctx, ind, den, "denominator").await?;
+        let den_sum = self.decimal(ctx, ind, den, "denominator").await?;
         let b = self.row(format!(
-            "CASE WHEN {filter} AND ({den}) IS NOT NULL THEN CAST({den_cast} AS DECIMAL(38, 6)) END"
+            "CASE WHEN {filter} AND ({den}) IS NOT NULL THEN {den_sum} END"
         ));
         let measure = self.measure(Source::Row(b), Aggregate::Sum, Numeric::Decimal);
         Ok(CompiledIndicator {
@@ -357,6 +327,18 @@ impl TablePlan {
             }
         };
         Ok(self.key(expr))
+    }
+
+    /// A numeric expression as `DECIMAL(38, 6)`: ratio sides are summed exactly in millionths.
+    async fn decimal(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        expr: &str,
+        what: &str,
+    ) -> Result<String, ComputeError> {
+        self.numeric(ctx, ind, expr, what).await?;
+        Ok(format!("CAST(({expr}) AS DECIMAL(38, 6))"))
     }
 
     /// The cast that makes a value's sum exact, by the value's type.
