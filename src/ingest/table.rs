@@ -162,8 +162,11 @@ impl TableSource {
             .iter()
             .map(|c| Field::new(c.name, c.ty.canonical(), !c.required))
             .collect();
-        fields.push(Field::new("organism", DataType::Utf8, false));
-        fields.push(Field::new("alsace_moselle", DataType::Boolean, false));
+        fields.extend(
+            crate::contract::REFERENCE_COLUMNS
+                .iter()
+                .map(|(name, ty)| Field::new(*name, ty.canonical(), false)),
+        );
         Arc::new(Schema::new(fields))
     }
 

@@ -285,6 +285,32 @@ impl<'a> Cells<'a> {
     }
 }
 
+/// An organism's COG indicators, in the order of its targets file: every (definition, breakdown
+/// value) it has a target for in any year, with the indicator's number in its document.
+fn cog_indicators<'a>(
+    catalogue: &'a Catalogue,
+    organism: &str,
+) -> Vec<(&'a Indicator, Option<&'a str>, &'a str)> {
+    let mut out: Vec<(&Indicator, Option<&str>, &str)> = Vec::new();
+    for t in catalogue.targets.iter().filter(|t| t.organism == organism) {
+        let dimension = t.dimension_value.as_deref();
+        if out
+            .iter()
+            .any(|(i, d, _)| i.id == t.indicator && i.definition == t.definition && *d == dimension)
+        {
+            continue;
+        }
+        if let Some(ind) = catalogue
+            .indicators
+            .iter()
+            .find(|i| i.id == t.indicator && i.definition == t.definition)
+        {
+            out.push((ind, dimension, t.number.as_str()));
+        }
+    }
+    out
+}
+
 fn table_a(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     let n = input.year;
     let mut rows = Vec::new();
@@ -357,32 +383,8 @@ fn table_b(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     let n = input.year;
     let mut rows = Vec::new();
     for organism in organisms {
-        // The organism's COG indicators: every (indicator, definition, breakdown) it has targets for.
-        let mut keys: Vec<(&str, &str, Option<&str>)> = Vec::new();
-        for t in input
-            .catalogue
-            .targets
-            .iter()
-            .filter(|t| &t.organism == organism)
-        {
-            let key = (
-                t.indicator.as_str(),
-                t.definition.as_str(),
-                t.dimension_value.as_deref(),
-            );
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-        for (id, definition, dimension) in keys {
-            let Some(ind) = input
-                .catalogue
-                .indicators
-                .iter()
-                .find(|i| i.id == id && i.definition == definition)
-            else {
-                continue;
-            };
+        for (ind, dimension, number) in cog_indicators(input.catalogue, organism) {
+            let (id, definition) = (ind.id.as_str(), ind.definition.as_str());
             let target: Option<&Target> = input.catalogue.targets.iter().find(|t| {
                 &t.organism == organism
                     && t.indicator == id
@@ -403,20 +405,9 @@ fn table_b(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
                 Some(d) => format!("{} — {d}", ind.label_fr),
                 None => ind.label_fr.clone(),
             };
-            let number = target.map(|t| t.number.clone()).or_else(|| {
-                input
-                    .catalogue
-                    .targets
-                    .iter()
-                    .find(|t| &t.organism == organism && t.indicator == id)
-                    .map(|t| t.number.clone())
-            });
             rows.push(Row {
                 organism: organism.clone(),
-                indicator: match number {
-                    Some(no) => format!("{label} (n°{no})"),
-                    None => label,
-                },
+                indicator: format!("{label} (n°{number})"),
                 cells: vec![
                     cells.cell(ind, organism, dimension, n - 1),
                     cells.cell(ind, organism, dimension, n),
@@ -514,27 +505,8 @@ fn table_e(input: &AnnexInput, organisms: &[String]) -> Table {
         ) else {
             continue;
         };
-        let mut keys: Vec<(&str, &str, Option<&str>, &str)> = Vec::new();
-        for t in &own {
-            let key = (
-                t.indicator.as_str(),
-                t.definition.as_str(),
-                t.dimension_value.as_deref(),
-                t.number.as_str(),
-            );
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-        for (id, definition, dimension, number) in keys {
-            let Some(ind) = input
-                .catalogue
-                .indicators
-                .iter()
-                .find(|i| i.id == id && i.definition == definition)
-            else {
-                continue;
-            };
+        for (ind, dimension, number) in cog_indicators(input.catalogue, organism) {
+            let (id, definition) = (ind.id.as_str(), ind.definition.as_str());
             let cells = years
                 .iter()
                 .map(|&y| {
