@@ -307,6 +307,9 @@ impl Indicator {
 #[serde(deny_unknown_fields)]
 struct PipelineFile {
     table: String,
+    /// Statistical confidentiality: values on fewer records are not published (default 11;
+    /// 0 for tables of organisation-level figures, one row per caisse and year).
+    suppression_threshold: Option<i64>,
     #[serde(default)]
     indicator: Vec<Indicator>,
 }
@@ -317,6 +320,8 @@ pub struct Catalogue {
     pub indicators: Vec<Indicator>,
     /// From `pipelines/targets/*.toml`.
     pub targets: Vec<crate::targets::Target>,
+    /// `suppression_threshold` of the pipeline files that set one, by table.
+    pub suppression_thresholds: BTreeMap<String, i64>,
     /// SHA-256 over the sorted file names and contents: the catalogue version in the manifest.
     pub version: String,
     pub dir: PathBuf,
@@ -351,6 +356,7 @@ impl Catalogue {
     /// Builds a catalogue from (file name, TOML text) pairs; used by `load` and by tests.
     pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Self, CatalogueError> {
         let mut indicators = Vec::new();
+        let mut thresholds: BTreeMap<String, (i64, PathBuf)> = BTreeMap::new();
         let mut seen: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
         for (file, text) in sources {
             let parsed: PipelineFile = toml::from_str(text).map_err(|e| CatalogueError::Parse {
@@ -372,6 +378,31 @@ impl Catalogue {
                     ),
                 });
             };
+            if let Some(threshold) = parsed.suppression_threshold {
+                if threshold < 0 {
+                    return Err(CatalogueError::Invalid {
+                        file: file.clone(),
+                        indicator: String::new(),
+                        message: format!(
+                            "suppression_threshold = {threshold}: a number of records, 0 or more"
+                        ),
+                    });
+                }
+                if let Some((other, first)) =
+                    thresholds.insert(spec.name.to_string(), (threshold, file.clone()))
+                    && other != threshold
+                {
+                    return Err(CatalogueError::Invalid {
+                        file: file.clone(),
+                        indicator: String::new(),
+                        message: format!(
+                            "suppression_threshold = {threshold} but {} sets {other} for table {}",
+                            first.display(),
+                            spec.name
+                        ),
+                    });
+                }
+            }
             for mut ind in parsed.indicator {
                 ind.table = spec.name.to_string();
                 ind.file = file.clone();
@@ -402,6 +433,7 @@ impl Catalogue {
         }
         Ok(Self {
             indicators,
+            suppression_thresholds: thresholds.into_iter().map(|(t, (n, _))| (t, n)).collect(),
             ..Default::default()
         })
     }

@@ -22,6 +22,8 @@ pub struct RunOptions {
     pub select: Vec<String>,
     /// Year N of the annex (default: the latest year with values).
     pub annex_year: Option<i32>,
+    /// Confidentiality threshold of the tables whose pipeline file sets none (default 11).
+    pub suppression_threshold: Option<i64>,
 }
 
 /// What a run did, for the summary printed at the end.
@@ -31,6 +33,10 @@ pub struct RunSummary {
     pub output: PathBuf,
     pub tables: Vec<TableRun>,
     pub values: usize,
+    /// Values masked for statistical confidentiality (primary and secondary).
+    pub suppressed: u64,
+    /// The default threshold of the run.
+    pub suppression_threshold: i64,
     pub definitions_computed: usize,
     pub not_computed: Vec<NotComputed>,
     pub files_written: usize,
@@ -56,6 +62,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
     let compute_options = ComputeOptions {
         years: options.years.clone(),
         target_partitions: None,
+        suppression_threshold: options.suppression_threshold,
     };
     let computed = compute::compute(&input, &catalogue, &compute_options, observer).await?;
     publish::folder::fault_point("compute");
@@ -126,6 +133,11 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
                 })
                 .collect(),
         },
+        confidentiality: manifest::Confidentiality {
+            thresholds: computed.suppression.thresholds.clone(),
+            suppressed_primary: computed.suppression.primary,
+            suppressed_secondary: computed.suppression.secondary,
+        },
         outputs: outputs.clone(),
         annex_year,
         stages,
@@ -139,6 +151,10 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         output: lock.output.clone(),
         tables: computed.tables,
         values: computed.values.len(),
+        suppressed: computed.suppression.primary + computed.suppression.secondary,
+        suppression_threshold: compute_options
+            .suppression_threshold
+            .unwrap_or(compute::confidentiality::DEFAULT_THRESHOLD),
         definitions_computed: computed.computed.len(),
         not_computed: computed.not_computed,
         files_written: outputs.len() + 1,

@@ -60,6 +60,11 @@ pub struct RunArgs {
     /// Year N of the annex tables (default: the latest year with values).
     #[arg(long)]
     pub annex_year: Option<i32>,
+    /// Statistical confidentiality: values on fewer records are masked in the published
+    /// tables (default 11; tables whose pipeline file sets `suppression_threshold` keep theirs;
+    /// 0 masks nothing).
+    #[arg(long, value_name = "RECORDS")]
+    pub suppression_threshold: Option<u32>,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
 }

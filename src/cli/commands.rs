@@ -34,6 +34,7 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         years: args.years.clone(),
         select: args.select.clone(),
         annex_year: args.annex_year,
+        suppression_threshold: args.suppression_threshold.map(i64::from),
     };
     let progress = printer.progress();
     let summary = run::run(&options, &progress).await?;
@@ -54,9 +55,11 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
     .ok();
     writeln!(
         out,
-        "  indicators     {} definitions computed, {} values",
+        "  indicators     {} definitions computed, {} values ({} masked for confidentiality, threshold {})",
         summary.definitions_computed,
-        group(summary.values as u64)
+        group(summary.values as u64),
+        group(summary.suppressed),
+        summary.suppression_threshold
     )
     .ok();
     for n in &summary.not_computed {

@@ -6,6 +6,7 @@
 //! - [`values`]: the `indicator_values` rows.
 
 pub mod benchmark;
+pub mod confidentiality;
 pub mod functions;
 pub mod plan;
 pub mod rollup;
@@ -36,6 +37,9 @@ pub struct ComputeOptions {
     pub years: Vec<i32>,
     /// Partitions of the aggregation (default: the number of cores).
     pub target_partitions: Option<usize>,
+    /// Confidentiality threshold of the tables whose pipeline file sets none
+    /// (default [`confidentiality::DEFAULT_THRESHOLD`]; 0 publishes everything).
+    pub suppression_threshold: Option<i64>,
 }
 
 /// What happened to one source table.
@@ -73,6 +77,7 @@ pub struct ComputeOutput {
     pub tables: Vec<TableRun>,
     pub computed: Vec<(String, String)>,
     pub not_computed: Vec<NotComputed>,
+    pub suppression: confidentiality::Suppression,
 }
 
 /// A DataFusion session with parangon's functions.
@@ -169,6 +174,13 @@ pub async fn compute(
     output.computed.sort();
     values::sort(&mut output.values);
     crate::targets::apply(&mut output.values, &catalogue.targets);
+    output.suppression = confidentiality::apply(
+        &mut output.values,
+        catalogue,
+        options
+            .suppression_threshold
+            .unwrap_or(confidentiality::DEFAULT_THRESHOLD),
+    );
     Ok(output)
 }
 

@@ -20,6 +20,7 @@ pub struct Manifest {
     pub catalogue: CatalogueInfo,
     pub inputs: Inputs,
     pub indicators: Indicators,
+    pub confidentiality: Confidentiality,
     pub outputs: Vec<OutputFile>,
     /// Year N of the annex tables.
     pub annex_year: Option<i32>,
@@ -96,6 +97,17 @@ pub struct ReasonCount {
 pub struct Indicators {
     pub computed: Vec<Definition>,
     pub not_computed: Vec<NotComputed>,
+}
+
+/// Statistical confidentiality of the run (docs/confidentiality.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Confidentiality {
+    /// Values on fewer records than its table's threshold are not published.
+    pub thresholds: std::collections::BTreeMap<String, i64>,
+    /// Values under their threshold.
+    pub suppressed_primary: u64,
+    /// Values masked so that no primary one can be recovered from a total.
+    pub suppressed_secondary: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

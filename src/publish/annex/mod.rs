@@ -432,34 +432,44 @@ fn table_b(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
 
 fn table_c(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     let n = input.year;
+    // (value, suppressed): a masked ETP masks its variations and the total it enters.
     let etp = |organism: &str, year: i32| {
         cells
             .get("staff_etp", BENCH, organism, None, year)
-            .map(|v| v.value)
+            .map(|v| (v.value, v.suppressed))
     };
-    let variation = |now: Option<f64>, before: Option<f64>| match (now, before) {
-        (Some(a), Some(b)) if b != 0.0 => Cell::Number(100.0 * (a / b - 1.0), Format::Percent),
+    let variation = |now: Option<(f64, bool)>, before: Option<(f64, bool)>| match (now, before) {
+        (Some((_, true)), Some(_)) | (Some(_), Some((_, true))) => Cell::Masked,
+        (Some((a, _)), Some((b, _))) if b != 0.0 => {
+            Cell::Number(100.0 * (a / b - 1.0), Format::Percent)
+        }
         _ => Cell::Text("—".into()),
     };
-    let number = |v: Option<f64>| v.map_or(Cell::Empty, |v| Cell::Number(v, Format::Integer));
+    let number = |v: Option<(f64, bool)>| match v {
+        None => Cell::Empty,
+        Some((_, true)) => Cell::Masked,
+        Some((v, false)) => Cell::Number(v, Format::Integer),
+    };
     let mut rows = Vec::new();
-    let push =
-        |rows: &mut Vec<Row>, label: &str, total: bool, series: &dyn Fn(i32) -> Option<f64>| {
-            if series(n).is_none() && series(n - 1).is_none() {
-                return;
-            }
-            rows.push(Row {
-                organism: label.to_string(),
-                indicator: String::new(),
-                cells: vec![
-                    number(series(n - 1)),
-                    number(series(n)),
-                    variation(series(n), series(n - 1)),
-                    variation(series(n), series(n - 4)),
-                ],
-                total,
-            });
-        };
+    let push = |rows: &mut Vec<Row>,
+                label: &str,
+                total: bool,
+                series: &dyn Fn(i32) -> Option<(f64, bool)>| {
+        if series(n).is_none() && series(n - 1).is_none() {
+            return;
+        }
+        rows.push(Row {
+            organism: label.to_string(),
+            indicator: String::new(),
+            cells: vec![
+                number(series(n - 1)),
+                number(series(n)),
+                variation(series(n), series(n - 1)),
+                variation(series(n), series(n - 4)),
+            ],
+            total,
+        });
+    };
     let general: Vec<&String> = organisms
         .iter()
         .filter(|o| REGIME_GENERAL.contains(&o.as_str()))
@@ -469,9 +479,10 @@ fn table_c(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     }
     if !general.is_empty() {
         // The total of the régime général is the sum of its organisms (annex T4).
-        let sum = |y: i32| -> Option<f64> {
-            let parts: Vec<f64> = general.iter().filter_map(|o| etp(o, y)).collect();
-            (parts.len() == general.len()).then(|| parts.iter().sum())
+        let sum = |y: i32| -> Option<(f64, bool)> {
+            let parts: Vec<(f64, bool)> = general.iter().filter_map(|o| etp(o, y)).collect();
+            (parts.len() == general.len())
+                .then(|| (parts.iter().map(|p| p.0).sum(), parts.iter().any(|p| p.1)))
         };
         push(&mut rows, "Régime général", true, &sum);
     }

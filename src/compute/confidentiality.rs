@@ -1,0 +1,438 @@
+//! Statistical confidentiality (*secret statistique*): which values must not be published.
+//!
+//! **Primary suppression**: a value computed on fewer records than its table's threshold
+//! (default 11, set per table by `suppression_threshold` in `pipelines/<table>.toml`; 0 never
+//! masks) is suppressed. An indicator reading two tables takes the larger threshold.
+//!
+//! **Secondary suppression**: a masked cell must not be recoverable from a total and the other
+//! cells of the same table. `indicator_values` holds four kinds of additive relations, each a
+//! *total* and its *parts* (same indicator, definition and, where not varied, same period,
+//! breakdown and unit of comparison):
+//!
+//! - the caisses of an organism → the organism's value;
+//! - the organisms → the national value;
+//! - the values of a breakdown (`branch`, `channel`) → the whole;
+//! - the months of a year → the year.
+//!
+//! When the total is published and exactly one of its parts is masked, the published part with
+//! the fewest records (then the first in the table's stable order) is masked too; when no part
+//! is left to mask, the total is. This repeats until no relation has a single masked part, so a
+//! mask added for one relation is protected in the others. The order of the work is the stable
+//! order of `indicator_values`, hence the same inputs always mask the same cells.
+//!
+//! `indicator_values` keeps the exact values with `suppressed = true`; the benchmark leaves them
+//! out and the annex renderings print the mask (docs/confidentiality.md).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::values::{IndicatorValue, Level};
+use crate::catalogue::Catalogue;
+
+/// The default threshold: a value on fewer than 11 records is not published.
+pub const DEFAULT_THRESHOLD: i64 = 11;
+
+/// What was masked, for the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suppression {
+    /// Threshold of every source table the catalogue reads.
+    pub thresholds: BTreeMap<String, i64>,
+    /// Values under their threshold.
+    pub primary: u64,
+    /// Values masked so that a primary one cannot be recovered.
+    pub secondary: u64,
+}
+
+/// The threshold of every table the catalogue reads: its pipeline file's
+/// `suppression_threshold`, or `default`.
+pub fn thresholds(catalogue: &Catalogue, default: i64) -> BTreeMap<String, i64> {
+    catalogue
+        .tables()
+        .into_iter()
+        .map(|t| {
+            let threshold = catalogue
+                .suppression_thresholds
+                .get(t)
+                .copied()
+                .unwrap_or(default);
+            (t.to_string(), threshold)
+        })
+        .collect()
+}
+
+/// Marks `suppressed` on `values` (sorted in the table's stable order).
+pub fn apply(
+    values: &mut [IndicatorValue],
+    catalogue: &Catalogue,
+    default_threshold: i64,
+) -> Suppression {
+    let thresholds = thresholds(catalogue, default_threshold);
+    let threshold_of: HashMap<(&str, &str), i64> = catalogue
+        .indicators
+        .iter()
+        .map(|ind| {
+            let threshold = ind
+                .source_tables()
+                .iter()
+                .map(|t| thresholds.get(*t).copied().unwrap_or(default_threshold))
+                .max()
+                .unwrap_or(default_threshold);
+            ((ind.id.as_str(), ind.definition.as_str()), threshold)
+        })
+        .collect();
+    let mut primary = 0;
+    for v in values.iter_mut() {
+        let threshold = threshold_of
+            .get(&(v.indicator_id.as_str(), v.definition.as_str()))
+            .copied()
+            .unwrap_or(default_threshold);
+        v.suppressed = v.n_records < threshold;
+        primary += u64::from(v.suppressed);
+    }
+    let secondary = if primary == 0 {
+        0
+    } else {
+        secondary_suppression(values)
+    };
+    Suppression {
+        thresholds,
+        primary,
+        secondary,
+    }
+}
+
+/// One additive relation: a total and its parts (indexes into the values).
+#[derive(Debug)]
+struct Relation {
+    total: usize,
+    parts: Vec<usize>,
+}
+
+/// Masks parts (or totals) until no published total has exactly one masked part. Returns the
+/// number of values it masked.
+fn secondary_suppression(values: &mut [IndicatorValue]) -> u64 {
+    let relations = relations(values);
+    let mut masked = 0;
+    loop {
+        let mut changed = false;
+        for r in &relations {
+            if values[r.total].suppressed {
+                continue;
+            }
+            let hidden = r.parts.iter().filter(|&&p| values[p].suppressed).count();
+            if hidden != 1 {
+                continue;
+            }
+            // The published part with the fewest records, then the first in table order.
+            let next = r
+                .parts
+                .iter()
+                .copied()
+                .filter(|&p| !values[p].suppressed)
+                .min_by_key(|&p| (values[p].n_records, p));
+            let chosen = next.unwrap_or(r.total);
+            values[chosen].suppressed = true;
+            masked += 1;
+            changed = true;
+        }
+        if !changed {
+            return masked;
+        }
+    }
+}
+
+/// Every relation of the values, ordered by their total's position in the table.
+fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
+    // The key of a value as a part, per relation kind, and the key of the same relation
+    // as seen from its total.
+    type Key<'a> = (
+        u8,
+        &'a str,
+        &'a str,
+        Level,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        i32,
+        Option<i32>,
+    );
+    let mut totals: HashMap<Key, usize> = HashMap::new();
+    let mut parts: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, v) in values.iter().enumerate() {
+        let id = v.indicator_id.as_str();
+        let def = v.definition.as_str();
+        let caisse = v.caisse_id.as_deref();
+        let org = v.organism.as_deref();
+        let dim = v.dimension_value.as_deref();
+        // 0: geography. A caisse is a part of its organism, an organism of the nation.
+        let as_total = (0, id, def, v.level, org, dim, None, v.year, v.month);
+        match v.level {
+            Level::Caisse => {
+                parts
+                    .entry((0, id, def, Level::Organism, org, dim, None, v.year, v.month))
+                    .or_default()
+                    .push(i);
+            }
+            Level::Organism => {
+                totals.insert(as_total, i);
+                parts
+                    .entry((
+                        0,
+                        id,
+                        def,
+                        Level::National,
+                        None,
+                        dim,
+                        None,
+                        v.year,
+                        v.month,
+                    ))
+                    .or_default()
+                    .push(i);
+            }
+            Level::National => {
+                totals.insert(as_total, i);
+            }
+        }
+        // 1: breakdown. A dimension value is a part of the whole of the same unit and period.
+        let unit = (caisse, org);
+        let whole = (1, id, def, v.level, unit.0, unit.1, None, v.year, v.month);
+        match dim {
+            Some(_) => parts.entry(whole).or_default().push(i),
+            None => {
+                totals.insert(whole, i);
+            }
+        }
+        // 2: time. A month is a part of its year.
+        let year = (2, id, def, v.level, caisse, org, dim, v.year, None);
+        match v.month {
+            Some(_) => parts.entry(year).or_default().push(i),
+            None => {
+                totals.insert(year, i);
+            }
+        }
+    }
+    let mut relations: Vec<Relation> = parts
+        .into_iter()
+        .filter_map(|(key, parts)| totals.get(&key).map(|&total| Relation { total, parts }))
+        .collect();
+    for r in &mut relations {
+        r.parts.sort_unstable();
+    }
+    relations.sort_by_key(|r| (r.total, r.parts[0]));
+    relations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Unit;
+
+    fn value(
+        level: Level,
+        caisse: Option<&str>,
+        organism: Option<&str>,
+        dimension: Option<&str>,
+        month: Option<i32>,
+        n: i64,
+    ) -> IndicatorValue {
+        IndicatorValue {
+            indicator_id: "x".into(),
+            definition: "bench".into(),
+            level,
+            caisse_id: caisse.map(Into::into),
+            organism: organism.map(Into::into),
+            dimension: dimension.map(|_| "branch".into()),
+            dimension_value: dimension.map(Into::into),
+            year: 2024,
+            month,
+            numerator: None,
+            denominator: Some(n as f64),
+            value: 1.0,
+            unit: Unit::Percent,
+            n_records: n,
+            target_op: None,
+            target: None,
+            target_met: None,
+            suppressed: false,
+        }
+    }
+
+    fn run(values: &mut [IndicatorValue], threshold: i64) -> u64 {
+        super::super::values::sort(values);
+        for v in values.iter_mut() {
+            v.suppressed = v.n_records < threshold;
+        }
+        secondary_suppression(values)
+    }
+
+    fn masked(values: &[IndicatorValue]) -> Vec<(Option<String>, Option<String>, bool)> {
+        values
+            .iter()
+            .map(|v| (v.caisse_id.clone(), v.dimension_value.clone(), v.suppressed))
+            .collect()
+    }
+
+    #[test]
+    fn a_single_masked_caisse_takes_the_smallest_other_caisse_with_it() {
+        // Organism A: caisses 1 (5 records, under 11), 2 (40), 3 (20), 4 (20); total 85.
+        let mut v = vec![
+            value(Level::Caisse, Some("c1"), Some("A"), None, None, 5),
+            value(Level::Caisse, Some("c2"), Some("A"), None, None, 40),
+            value(Level::Caisse, Some("c3"), Some("A"), None, None, 20),
+            value(Level::Caisse, Some("c4"), Some("A"), None, None, 20),
+            value(Level::Organism, None, Some("A"), None, None, 85),
+        ];
+        assert_eq!(run(&mut v, 11), 1);
+        let hidden: Vec<_> = v
+            .iter()
+            .filter(|x| x.suppressed)
+            .map(|x| x.caisse_id.clone())
+            .collect();
+        // c3 and c4 tie at 20 records: the first in table order, c3, is masked.
+        assert_eq!(hidden, vec![Some("c1".into()), Some("c3".into())]);
+    }
+
+    #[test]
+    fn two_masked_caisses_need_nothing_more() {
+        let mut v = vec![
+            value(Level::Caisse, Some("c1"), Some("A"), None, None, 5),
+            value(Level::Caisse, Some("c2"), Some("A"), None, None, 7),
+            value(Level::Caisse, Some("c3"), Some("A"), None, None, 30),
+            value(Level::Organism, None, Some("A"), None, None, 42),
+        ];
+        assert_eq!(run(&mut v, 11), 0);
+        assert_eq!(v.iter().filter(|x| x.suppressed).count(), 2);
+    }
+
+    #[test]
+    fn an_organism_with_one_published_part_left_masks_its_total() {
+        // One caisse masked, the only other caisse... is the only part left: the total goes.
+        // (Here the total has enough records because the threshold is met by the sum.)
+        let mut v = vec![
+            value(Level::Caisse, Some("c1"), Some("A"), None, None, 8),
+            value(Level::Organism, None, Some("A"), None, None, 12),
+        ];
+        // The organism's only caisse listed has 8 records; 4 more come from a caisse whose
+        // value was not computed (no row): the total cannot stay beside one masked part.
+        assert_eq!(run(&mut v, 11), 1);
+        assert!(v.iter().all(|x| x.suppressed));
+    }
+
+    #[test]
+    fn a_masked_branch_takes_another_branch_and_the_mask_spreads_to_the_organism() {
+        // Caisse c1: whole 60 = maladie 4 + retraite 26 + famille 30.
+        // Caisse c2: whole 50 = maladie 25 + retraite 25.
+        // Organism A: whole 110 = maladie 29 + retraite 51 + famille 30.
+        let mut v = vec![
+            value(Level::Caisse, Some("c1"), Some("A"), None, None, 60),
+            value(
+                Level::Caisse,
+                Some("c1"),
+                Some("A"),
+                Some("maladie"),
+                None,
+                4,
+            ),
+            value(
+                Level::Caisse,
+                Some("c1"),
+                Some("A"),
+                Some("retraite"),
+                None,
+                26,
+            ),
+            value(
+                Level::Caisse,
+                Some("c1"),
+                Some("A"),
+                Some("famille"),
+                None,
+                30,
+            ),
+            value(Level::Caisse, Some("c2"), Some("A"), None, None, 50),
+            value(
+                Level::Caisse,
+                Some("c2"),
+                Some("A"),
+                Some("maladie"),
+                None,
+                25,
+            ),
+            value(
+                Level::Caisse,
+                Some("c2"),
+                Some("A"),
+                Some("retraite"),
+                None,
+                25,
+            ),
+            value(Level::Organism, None, Some("A"), None, None, 110),
+            value(Level::Organism, None, Some("A"), Some("maladie"), None, 29),
+            value(Level::Organism, None, Some("A"), Some("retraite"), None, 51),
+            value(Level::Organism, None, Some("A"), Some("famille"), None, 30),
+        ];
+        let added = run(&mut v, 11);
+        let hidden: Vec<_> = v
+            .iter()
+            .filter(|x| x.suppressed)
+            .map(|x| (x.caisse_id.clone(), x.dimension_value.clone()))
+            .collect();
+        // c1 maladie (4) → c1 retraite (26, fewer than famille's 30) for the breakdown of c1;
+        // then organism A's maladie has one masked caisse (c1): c2 maladie goes; A's retraite
+        // likewise: c2 retraite goes; c2's breakdown now has both parts masked: nothing more.
+        assert_eq!(
+            hidden,
+            vec![
+                (Some("c1".into()), Some("maladie".into())),
+                (Some("c1".into()), Some("retraite".into())),
+                (Some("c2".into()), Some("maladie".into())),
+                (Some("c2".into()), Some("retraite".into())),
+            ]
+        );
+        assert_eq!(added, 3);
+        // No published total has a single masked part left.
+        for r in relations(&v) {
+            if !v[r.total].suppressed {
+                assert_ne!(r.parts.iter().filter(|&&p| v[p].suppressed).count(), 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_masked_month_takes_another_month_of_the_year() {
+        let mut v = vec![value(Level::Caisse, Some("c1"), Some("A"), None, None, 70)];
+        for (m, n) in [(1, 20), (2, 3), (3, 15), (4, 32)] {
+            v.push(value(
+                Level::Caisse,
+                Some("c1"),
+                Some("A"),
+                None,
+                Some(m),
+                n,
+            ));
+        }
+        assert_eq!(run(&mut v, 11), 1);
+        let months: Vec<_> = v.iter().filter(|x| x.suppressed).map(|x| x.month).collect();
+        assert_eq!(months, vec![Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn the_same_values_in_any_order_mask_the_same_cells() {
+        let build = || {
+            let mut v = Vec::new();
+            for (c, n) in [("c1", 9), ("c2", 14), ("c3", 14), ("c4", 50)] {
+                v.push(value(Level::Caisse, Some(c), Some("A"), None, None, n));
+            }
+            v.push(value(Level::Organism, None, Some("A"), None, None, 87));
+            v.push(value(Level::National, None, None, None, None, 87));
+            v
+        };
+        let mut a = build();
+        let mut b = build();
+        b.reverse();
+        run(&mut a, 11);
+        run(&mut b, 11);
+        assert_eq!(masked(&a), masked(&b));
+        assert_eq!(a.iter().filter(|x| x.suppressed).count(), 2);
+    }
+}
