@@ -25,9 +25,16 @@ pub fn weekday(day: i32) -> u32 {
     (day + 3).rem_euclid(7) as u32
 }
 
-/// Converts a Date32 value to a calendar date.
+/// Converts a Date32 value to a calendar date (panics out of chrono's range, ±262 000 years:
+/// for days already known to be plausible).
 pub fn to_date(day: i32) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(day + EPOCH_CE).expect("Date32 within chrono's range")
+    try_to_date(day).expect("Date32 within chrono's range")
+}
+
+/// Converts any Date32 value to a calendar date, `None` beyond chrono's range (a Parquet file
+/// may hold any i32).
+pub fn try_to_date(day: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(day.checked_add(EPOCH_CE)?)
 }
 
 /// Converts a calendar date to a Date32 value.

@@ -71,7 +71,13 @@ pub enum IngestError {
         expected: &'static str,
         found: String,
     },
-    #[error("{file}: cannot decode row group data: {message}")]
+    #[error(
+        "{folder}: a file name is not valid UTF-8 ({message})\n  hint: rename the file with a UTF-8 name (object-store keys, hence parangon's paths, are UTF-8)"
+    )]
+    FileName { folder: String, message: String },
+    #[error(
+        "{file}: cannot decode row group data: {message}\n  hint: the file is damaged (truncated or altered after it was written): re-export it"
+    )]
     Decode { file: String, message: String },
     #[error(
         "{file}: {message}\n  hint: reference/caisses must list each caisse once with caisse_id, name and organism"

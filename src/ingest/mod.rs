@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub use reference::{Caisse, Reference};
 pub use rejects::{Reject, RejectLog};
 pub use source::InputRoot;
-pub use table::{TableCounts, TableSource};
+pub use table::{CheckedBatch, TableCounts, TableSource, check_batch};
 
 use crate::contract::TableSpec;
 use crate::error::IngestError;

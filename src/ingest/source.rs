@@ -68,9 +68,17 @@ impl InputRoot {
             .list(Some(&prefix))
             .try_collect()
             .await
-            .map_err(|source| IngestError::Store {
-                path: format!("{}/{folder}", self.display),
-                source,
+            .map_err(|source| match source {
+                // A name that is not UTF-8 (an export from a Latin-1 system): object-store
+                // keys are UTF-8, so the file cannot be addressed; say which one and what to do.
+                datafusion::object_store::Error::InvalidPath { source } => IngestError::FileName {
+                    folder: format!("{}/{folder}", self.display),
+                    message: source.to_string(),
+                },
+                source => IngestError::Store {
+                    path: format!("{}/{folder}", self.display),
+                    source,
+                },
             })?;
         metas.retain(|m| {
             m.location
