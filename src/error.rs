@@ -76,6 +76,14 @@ pub enum IngestError {
     )]
     FileName { folder: String, message: String },
     #[error(
+        "{file}: the duplicate-id check needs {needed} bytes, beyond the memory limit ({message})\n  hint: raise --memory-limit (default: half the machine's memory)"
+    )]
+    Memory {
+        file: String,
+        needed: usize,
+        message: String,
+    },
+    #[error(
         "{file}: cannot decode row group data: {message}\n  hint: the file is damaged (truncated or altered after it was written): re-export it"
     )]
     Decode { file: String, message: String },
@@ -104,6 +112,10 @@ pub enum ComputeError {
     },
     #[error("indicator {indicator}: {message}")]
     Definition { indicator: String, message: String },
+    #[error(
+        "computing table {table}: the memory limit is too small ({message})\n  hint: raise --memory-limit; beyond it aggregations spill to disk, but each still needs a few MB per core"
+    )]
+    Memory { table: String, message: String },
     #[error("computing table {table}: {source}")]
     Query {
         table: String,

@@ -181,28 +181,50 @@ pub fn generate(dir: &Path, options: &GenerateOptions) -> std::io::Result<Genera
         (&contract::CONTRIBUTIONS, contributions),
         (&contract::SATISFACTION, satisfaction),
     ];
+    // Chunks of (table, year, group of caisses) are generated and written in parallel; each
+    // caisse has its own random stream and each chunk its own stream for invalid rows, so the
+    // bytes do not depend on the number of threads. A file holds about FILE_ROWS claims.
+    let per_file = (FILE_ROWS / options.rows_per_caisse.max(1)).clamp(1, caisses.len());
+    let groups: Vec<&[Caisse]> = caisses.chunks(per_file).collect();
+    let mut chunks = Vec::new();
     for (spec, generator) in generators {
         for &year in &options.years {
-            let mut rows = Rows::default();
-            for (index, caisse) in caisses.iter().enumerate() {
-                let mut g = Gen::new(options, spec.name, index, year, caisse, &caisses);
-                generator(&mut g, &mut rows);
+            for group in 0..groups.len() {
+                chunks.push((spec, generator, year, group));
             }
-            if rows.len() == 0 {
-                continue;
-            }
-            let invalid = rows.inject_invalid(spec, options, year);
-            let entry = report.invalid.entry(spec.name.to_string()).or_default();
-            for (reason, count) in invalid {
-                *entry.entry(reason).or_default() += count;
-            }
-            *report.rows.entry(spec.name.to_string()).or_default() += rows.len() as u64;
-            let relative = format!("{}/year={year}/part-0.parquet", spec.name);
-            let path = dir.join(&relative);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            write_parquet(&path, &rows.into_batch(spec))?;
-            report.files.push(relative);
         }
+    }
+    let results: Vec<std::sync::Mutex<Option<std::io::Result<Option<Chunk>>>>> =
+        chunks.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(spec, generator, year, group)) = chunks.get(i) else {
+                        return;
+                    };
+                    let first = group * per_file;
+                    let chunk =
+                        generate_chunk(dir, options, &caisses, spec, generator, year, group, first);
+                    *results[i].lock().expect("chunk slot") = Some(chunk);
+                }
+            });
+        }
+    });
+    for slot in results {
+        let done = slot.into_inner().expect("chunk slot");
+        let Some(chunk) = done.transpose()?.flatten() else {
+            continue;
+        };
+        let entry = report.invalid.entry(chunk.table.to_string()).or_default();
+        for (reason, count) in chunk.invalid {
+            *entry.entry(reason).or_default() += count;
+        }
+        *report.rows.entry(chunk.table.to_string()).or_default() += chunk.rows;
+        report.files.push(chunk.file);
     }
     let json = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("generator.json"), json)?;
@@ -210,6 +232,53 @@ pub fn generate(dir: &Path, options: &GenerateOptions) -> std::io::Result<Genera
 }
 
 type TableGen = fn(&mut Gen, &mut Rows);
+
+/// Claims per file, about: big tables are split into files of a realistic size.
+const FILE_ROWS: usize = 1 << 20;
+
+/// One written file of the dataset.
+struct Chunk {
+    table: &'static str,
+    rows: u64,
+    invalid: BTreeMap<String, u64>,
+    file: String,
+}
+
+/// Generates and writes the rows of `spec` for `year` and the caisses of group `group`
+/// (starting at caisse index `first`); `None` when they have no row.
+#[allow(clippy::too_many_arguments)]
+fn generate_chunk(
+    dir: &Path,
+    options: &GenerateOptions,
+    caisses: &[Caisse],
+    spec: &'static TableSpec,
+    generator: TableGen,
+    year: i32,
+    group: usize,
+    first: usize,
+) -> std::io::Result<Option<Chunk>> {
+    let per_file = (FILE_ROWS / options.rows_per_caisse.max(1)).clamp(1, caisses.len());
+    let mut rows = Rows::default();
+    for (index, caisse) in caisses.iter().enumerate().skip(first).take(per_file) {
+        let mut g = Gen::new(options, spec.name, index, year, caisse, caisses);
+        generator(&mut g, &mut rows);
+    }
+    if rows.len() == 0 {
+        return Ok(None);
+    }
+    let invalid = rows.inject_invalid(spec, options, year, group);
+    let count = rows.len() as u64;
+    let file = format!("{}/year={year}/part-{group}.parquet", spec.name);
+    let path = dir.join(&file);
+    std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+    write_parquet(&path, &rows.into_batch(spec))?;
+    Ok(Some(Chunk {
+        table: spec.name,
+        rows: count,
+        invalid,
+        file,
+    }))
+}
 
 fn write_parquet(path: &Path, batch: &RecordBatch) -> std::io::Result<()> {
     let props = WriterProperties::builder()
@@ -296,16 +365,20 @@ impl Rows {
         spec: &TableSpec,
         options: &GenerateOptions,
         year: i32,
+        group: usize,
     ) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
         let n = self.len();
         if options.invalid_rate <= 0.0 || n < 20 {
             return counts;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(mix(
-            options.seed,
-            &[spec.name, "invalid", &year.to_string()],
-        ));
+        // Group 0 keeps the stream of the single-file layout (same sample data as before).
+        let (year_text, group_text) = (year.to_string(), group.to_string());
+        let mut parts = vec![spec.name, "invalid", &year_text];
+        if group > 0 {
+            parts.push(&group_text);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(options.seed, &parts));
         let how_many = ((n as f64 * options.invalid_rate).ceil() as usize).max(6);
         let mut used = std::collections::BTreeSet::new();
         let id_column = match spec.key {

@@ -24,6 +24,10 @@ pub struct RunOptions {
     pub annex_year: Option<i32>,
     /// Confidentiality threshold of the tables whose pipeline file sets none (default 11).
     pub suppression_threshold: Option<i64>,
+    /// Memory the engine may use, in bytes (default: half the machine's memory).
+    pub memory_limit: Option<usize>,
+    /// Recompute even when nothing changed since the published run.
+    pub force: bool,
 }
 
 /// What a run did, for the summary printed at the end.
@@ -41,6 +45,8 @@ pub struct RunSummary {
     pub not_computed: Vec<NotComputed>,
     pub files_written: usize,
     pub seconds: f64,
+    /// Nothing changed since the published run `run_id`: nothing was recomputed or written.
+    pub unchanged: bool,
 }
 
 /// Runs the whole pipeline and publishes its outputs atomically.
@@ -58,11 +64,30 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
     let lock = publish::folder::lock(&options.output)?;
     let tables = tables_to_read(&catalogue, !options.select.is_empty());
     let input = Input::open(&options.input, &tables).await?;
+    let fingerprint = fingerprint(options, &catalogue, &input).await?;
+    if !options.force
+        && let Some(previous) = unchanged_since(&lock.output, &fingerprint)
+    {
+        return Ok(RunSummary {
+            run_id: previous,
+            output: lock.output.clone(),
+            tables: Vec::new(),
+            values: 0,
+            suppressed: 0,
+            suppression_threshold: 0,
+            definitions_computed: 0,
+            not_computed: Vec::new(),
+            files_written: 0,
+            seconds: started.elapsed().as_secs_f64(),
+            unchanged: true,
+        });
+    }
     let ingest_seconds = started.elapsed().as_secs_f64();
     let compute_options = ComputeOptions {
         years: options.years.clone(),
         target_partitions: None,
         suppression_threshold: options.suppression_threshold,
+        memory_limit: options.memory_limit,
     };
     let computed = compute::compute(&input, &catalogue, &compute_options, observer).await?;
     publish::folder::fault_point("compute");
@@ -96,6 +121,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
     let manifest = manifest::Manifest {
         schema_version: manifest::SCHEMA_VERSION,
         run_id: run_id.clone(),
+        fingerprint,
         tool: manifest::Tool {
             name: "parangon",
             version: env!("CARGO_PKG_VERSION"),
@@ -107,6 +133,9 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
             output: options.output.display().to_string(),
             years: options.years.clone(),
             select: options.select.clone(),
+            memory_limit_bytes: compute_options
+                .memory_limit
+                .unwrap_or_else(compute::default_memory_limit),
         },
         catalogue: manifest::CatalogueInfo {
             dir: catalogue.dir.display().to_string(),
@@ -159,7 +188,55 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         not_computed: computed.not_computed,
         files_written: outputs.len() + 1,
         seconds: started.elapsed().as_secs_f64(),
+        unchanged: false,
     })
+}
+
+/// What decides a run's outputs, read cheaply: the tool and catalogue versions, the options that
+/// change results, the reference's SHA-256 (a small file) and, for every table file, its path,
+/// size, modification time and e-tag from the listing — no data is read. Equal fingerprints mean
+/// a rerun would publish the same bytes (docs/performance.md, « Cheap reruns »).
+async fn fingerprint(
+    options: &RunOptions,
+    catalogue: &Catalogue,
+    input: &Input,
+) -> Result<String, Error> {
+    use sha2::{Digest, Sha256};
+    let reference = datafusion::object_store::path::Path::from(input.reference.file.as_str());
+    let mut text = format!(
+        "parangon {}\ncatalogue {}\nyears {:?}\nselect {:?}\nannex {:?}\nthreshold {:?}\nreference {} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        catalogue.version,
+        options.years,
+        options.select,
+        options.annex_year,
+        options.suppression_threshold,
+        input.reference.file,
+        input.root.sha256(&reference).await?,
+    );
+    for table in &input.tables {
+        for f in &table.files {
+            text.push_str(&format!(
+                "{} {} {} {:?}\n",
+                f.name,
+                f.meta.size,
+                f.meta.last_modified.to_rfc3339(),
+                f.meta.e_tag
+            ));
+        }
+    }
+    for missing in &input.missing {
+        text.push_str(&format!("missing {missing}\n"));
+    }
+    Ok(format!("sha256:{:x}", Sha256::digest(text.as_bytes())))
+}
+
+/// The run id of the published outputs when they were computed with the same fingerprint.
+fn unchanged_since(output: &Path, fingerprint: &str) -> Option<String> {
+    let bytes = std::fs::read(output.join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    (manifest["fingerprint"] == fingerprint)
+        .then(|| manifest["run_id"].as_str().map(String::from))?
 }
 
 /// Renders the benchmark, dimension tables and annex again from an existing output folder,
@@ -329,6 +406,8 @@ fn inputs_section(
                         .collect(),
                     warnings: t.warnings.clone(),
                     seconds: round3(t.seconds),
+                    spill_files: t.spill_files,
+                    spilled_bytes: t.spilled_bytes,
                 }
             })
             .collect(),

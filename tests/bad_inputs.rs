@@ -215,7 +215,14 @@ fn huge_strings_absurd_dates_and_every_row_rule_go_to_rejects_with_counts_reconc
     let f = Fixture::new(&[("CPAM-A", "CNAM", false)]);
     let huge = "X".repeat(1 << 20);
     // (claim_id, caisse_id, kind, received_date, paid_date, amount)
-    type Row<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, Option<f64>);
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<f64>,
+    );
     let rows: &[Row] = &[
         // (id, caisse, kind, received, paid, amount)
         (

@@ -375,3 +375,87 @@ fn readme_command_runs_on_the_bundled_sample() {
         }
     }
 }
+
+#[test]
+fn a_rerun_on_unchanged_inputs_does_nothing_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("out");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    ok(&parangon(&[
+        "generate",
+        "-q",
+        "--output",
+        &s(&data),
+        "--caisses",
+        "5",
+        "--years",
+        "2024",
+        "--rows-per-caisse",
+        "100",
+    ]));
+    let first = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+    ]));
+    assert!(first.contains("rows read"), "{first}");
+    let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+    let published = files_under(&out);
+
+    // Same files, catalogue and options: nothing recomputed, nothing rewritten.
+    let started = std::time::Instant::now();
+    let second = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+    ]));
+    assert!(second.contains("nothing changed since run"), "{second}");
+    assert!(started.elapsed().as_secs_f64() < 5.0);
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), manifest);
+    assert_eq!(files_under(&out), published);
+
+    // Another option changes the fingerprint.
+    let other = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+        "--suppression-threshold",
+        "5",
+    ]));
+    assert!(other.contains("rows read"), "{other}");
+    // --force recomputes even when nothing changed.
+    let forced = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+        "--suppression-threshold",
+        "5",
+        "--force",
+    ]));
+    assert!(forced.contains("rows read"), "{forced}");
+    // A rewritten input file (new modification time) is seen.
+    let file = data.join("calls/year=2024/part-0.parquet");
+    let bytes = std::fs::read(&file).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::remove_file(&file).unwrap();
+    std::fs::write(&file, bytes).unwrap();
+    let changed = ok(&parangon(&[
+        "run",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+        "--suppression-threshold",
+        "5",
+    ]));
+    assert!(changed.contains("rows read"), "{changed}");
+}

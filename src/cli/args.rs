@@ -65,6 +65,14 @@ pub struct RunArgs {
     /// 0 masks nothing).
     #[arg(long, value_name = "RECORDS")]
     pub suppression_threshold: Option<u32>,
+    /// Memory the engine may use: 512M, 4G, 1.5G or bytes (default: half the machine's memory).
+    /// Large aggregations spill to the temporary folder beyond it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Recompute and publish even if the inputs, catalogue and options are those of the
+    /// published run (by default such a rerun does nothing and says so).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
 }
@@ -135,4 +143,47 @@ pub struct GenerateArgs {
     /// Share of rows made invalid on purpose (0 for none).
     #[arg(long, default_value_t = 0.002)]
     pub invalid_rate: f64,
+}
+
+/// `512M`, `4G`, `1.5G`, `64K` or a number of bytes (binary units: 1K = 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
+        None => (t, String::new()),
+    };
+    let factor: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("unknown unit in '{text}': use K, M, G or T")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 512M or 4G"))?;
+    let bytes = value * factor;
+    if !(bytes.is_finite() && bytes >= 1024.0 * 1024.0) {
+        return Err(format!("'{text}': the memory limit must be at least 1M"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("10K").is_err(), "below 1M");
+        assert!(parse_size("abc").is_err());
+    }
 }

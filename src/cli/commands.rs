@@ -35,9 +35,24 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         select: args.select.clone(),
         annex_year: args.annex_year,
         suppression_threshold: args.suppression_threshold.map(i64::from),
+        memory_limit: args.memory_limit,
+        force: args.force,
     };
     let progress = printer.progress();
     let summary = run::run(&options, &progress).await?;
+    if summary.unchanged {
+        let mut out = String::new();
+        writeln!(
+            out,
+            "parangon run: nothing changed since run {} (same input files, catalogue and options)\n  outputs        {} (kept as published)\n  time           {:.2} s\n  hint: --force recomputes anyway",
+            summary.run_id,
+            summary.output.display(),
+            summary.seconds
+        )
+        .ok();
+        print!("{out}");
+        return Ok(Outcome::Success);
+    }
     let (mut read, mut rejected) = (0, 0);
     for t in &summary.tables {
         read += t.counts.rows_read;

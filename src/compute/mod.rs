@@ -20,6 +20,9 @@ use datafusion::arrow::array::RecordBatch;
 
 use datafusion::catalog::MemTable;
 use datafusion::catalog::streaming::StreamingTable;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalogue::{Catalogue, Indicator};
@@ -37,6 +40,10 @@ pub struct ComputeOptions {
     pub years: Vec<i32>,
     /// Partitions of the aggregation (default: the number of cores).
     pub target_partitions: Option<usize>,
+    /// Memory the engine may use, in bytes (default [`default_memory_limit`]). Aggregations
+    /// beyond it spill to disk (DataFusion's `FairSpillPool`); the duplicate-id check, which
+    /// cannot spill, stops the run with a clear error.
+    pub memory_limit: Option<usize>,
     /// Confidentiality threshold of the tables whose pipeline file sets none
     /// (default [`confidentiality::DEFAULT_THRESHOLD`]; 0 publishes everything).
     pub suppression_threshold: Option<i64>,
@@ -51,6 +58,9 @@ pub struct TableRun {
     pub rejects: RejectLog,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// Spill files and bytes the cube query wrote under the memory limit.
+    pub spill_files: u64,
+    pub spilled_bytes: u64,
 }
 
 /// One input file of a table.
@@ -80,17 +90,56 @@ pub struct ComputeOutput {
     pub suppression: confidentiality::Suppression,
 }
 
-/// A DataFusion session with parangon's functions.
-pub fn session(options: &ComputeOptions) -> SessionContext {
+/// Half the machine's physical memory (`/proc/meminfo`), or 4 GiB where it cannot be read: the
+/// rest is left to the operating system's page cache, which the Parquet reads rely on.
+pub fn default_memory_limit() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        });
+    total_kib.map_or(4 << 30, |kib| kib * 1024 / 2)
+}
+
+/// A DataFusion session with parangon's functions and the memory limit.
+pub fn session(options: &ComputeOptions) -> Result<SessionContext, ComputeError> {
     let partitions = options
         .target_partitions
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_information_schema(false);
-    let ctx = SessionContext::new_with_config(config);
+    let limit = options.memory_limit.unwrap_or_else(default_memory_limit);
+    // Fair rather than greedy: the cube's partial and final aggregations both get a share and
+    // spill (to the OS temporary folder) instead of one starving the other.
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+        .build_arc()
+        .map_err(|source| ComputeError::Query {
+            table: String::new(),
+            source,
+        })?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
     functions::register(&ctx);
-    ctx
+    Ok(ctx)
+}
+
+/// Spill files and bytes written by every operator of an executed plan.
+fn spills(plan: &dyn ExecutionPlan) -> (u64, u64) {
+    let (mut files, mut bytes) = plan.metrics().map_or((0, 0), |m| {
+        (
+            m.spill_count().unwrap_or(0) as u64,
+            m.spilled_bytes().unwrap_or(0) as u64,
+        )
+    });
+    for child in plan.children() {
+        let (f, b) = spills(child.as_ref());
+        files += f;
+        bytes += b;
+    }
+    (files, bytes)
 }
 
 /// Computes every indicator of `catalogue` on `input`. Tables of the input that no indicator
@@ -111,10 +160,12 @@ pub async fn compute(
         let parts = parts_of(catalogue, name);
         observer.table_started(name, table.files.iter().map(|f| f.rows).sum());
         let started = Instant::now();
+        let mut spill = (0, 0);
         if parts.is_empty() {
             table.drain().await?;
         } else {
-            let (plan, cube) = compute_table(table, &parts, options).await?;
+            let (plan, cube, spilled) = compute_table(table, &parts, options).await?;
+            spill = spilled;
             let bases = rollup::base_cells(&plan, &cube, &input.reference, &mut interner)?;
             for (compiled, base) in plan.indicators.iter().zip(bases) {
                 let def = &compiled.def;
@@ -140,7 +191,8 @@ pub async fn compute(
                 }
             }
         }
-        let run = table_run(table, started.elapsed().as_secs_f64());
+        let mut run = table_run(table, started.elapsed().as_secs_f64());
+        (run.spill_files, run.spilled_bytes) = spill;
         observer.table_finished(name, &run.counts);
         output.tables.push(run);
     }
@@ -209,9 +261,9 @@ async fn compute_table(
     table: &TableSource,
     parts: &[(&Indicator, Part)],
     options: &ComputeOptions,
-) -> Result<(TablePlan, Vec<RecordBatch>), ComputeError> {
+) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
     let name = table.spec.name;
-    let ctx = session(options);
+    let ctx = session(options)?;
     let provider = StreamingTable::try_new(
         TableSource::output_schema(table.spec),
         vec![table.partition()],
@@ -227,24 +279,35 @@ async fn compute_table(
         })?;
     let plan = TablePlan::compile(&ctx, name, parts).await?;
     tracing::debug!(table = name, sql = %plan.sql, "cube query");
-    let query_error = |source| match table.take_fatal() {
+    let query_error = |source: datafusion::error::DataFusionError| match table.take_fatal() {
         Some(ingest) => ComputeError::Ingest(ingest),
-        None => ComputeError::Query {
-            table: name.to_string(),
-            source,
+        None => match source.find_root() {
+            datafusion::error::DataFusionError::ResourcesExhausted(message) => {
+                ComputeError::Memory {
+                    table: name.to_string(),
+                    message: message.clone(),
+                }
+            }
+            _ => ComputeError::Query {
+                table: name.to_string(),
+                source,
+            },
         },
     };
-    let cube = ctx
+    let physical = ctx
         .sql(&plan.sql)
         .await
         .map_err(query_error)?
-        .collect()
+        .create_physical_plan()
+        .await
+        .map_err(query_error)?;
+    let cube = datafusion::physical_plan::collect(physical.clone(), ctx.task_ctx())
         .await
         .map_err(query_error)?;
     if let Some(fatal) = table.take_fatal() {
         return Err(ComputeError::Ingest(fatal));
     }
-    Ok((plan, cube))
+    Ok((plan, cube, spills(physical.as_ref())))
 }
 
 fn table_run(table: &TableSource, seconds: f64) -> TableRun {
@@ -263,6 +326,8 @@ fn table_run(table: &TableSource, seconds: f64) -> TableRun {
         rejects: table.log.lock().expect("rejects").clone(),
         warnings: table.warnings.clone(),
         seconds,
+        spill_files: 0,
+        spilled_bytes: 0,
     }
 }
 
@@ -273,7 +338,7 @@ pub async fn explain(
     indicator: &Indicator,
 ) -> Result<(String, String), ComputeError> {
     let spec = contract::table(&indicator.table).expect("checked at load");
-    let ctx = session(&ComputeOptions::default());
+    let ctx = session(&ComputeOptions::default())?;
     let empty =
         MemTable::try_new(TableSource::output_schema(spec), vec![vec![]]).map_err(|source| {
             ComputeError::Query {

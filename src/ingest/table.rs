@@ -19,6 +19,7 @@ use datafusion::arrow::datatypes::{
     TimestampMicrosecondType,
 };
 use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::object_store::ObjectMeta;
 use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
@@ -225,10 +226,16 @@ impl PartitionStream for ValidatingPartition {
         &self.schema
     }
 
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 4);
         let tx = builder.tx();
         let mut validator = Validator::new(self.spec, self.schema.clone(), self.reference.clone());
+        // The duplicate-id set cannot spill: it is accounted in the run's memory pool so that
+        // the limit covers it and an overflow is a clear error, not the kernel's OOM killer.
+        validator.reservation = Some(
+            MemoryConsumer::new(format!("duplicate-id check of {}", self.spec.name))
+                .register(ctx.memory_pool()),
+        );
         let files = self.files.clone();
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
@@ -465,6 +472,8 @@ struct Validator {
     /// 128-bit hashes of (caisse_id, record id) seen so far: duplicates are found in memory
     /// proportional to rows without keeping the ids (collisions: ~1e-20 at 1e9 rows).
     seen: HashSet<u128>,
+    /// The set's memory in the run's pool (none outside a query).
+    reservation: Option<MemoryReservation>,
     log: RejectLog,
     counts: TableCounts,
 }
@@ -476,6 +485,7 @@ impl Validator {
             schema,
             reference,
             seen: HashSet::new(),
+            reservation: None,
             log: RejectLog::default(),
             counts: TableCounts::default(),
         }
@@ -557,6 +567,17 @@ impl Validator {
                     });
                 }
             }
+        }
+        if let Some(reservation) = &mut self.reservation {
+            // A slot of hashbrown holds the 16-byte hash and one control byte.
+            let bytes = self.seen.capacity() * (std::mem::size_of::<u128>() + 1);
+            reservation
+                .try_resize(bytes)
+                .map_err(|e| IngestError::Memory {
+                    file: file.to_string(),
+                    needed: bytes,
+                    message: e.to_string(),
+                })?;
         }
         let accepted = accepted_caisses.len() as u64;
         self.counts.rows_read += n as u64;

@@ -13,6 +13,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Manifest {
     pub schema_version: u32,
     pub run_id: String,
+    /// Inputs, catalogue and options, as listed (`run.rs`, `fingerprint`): a rerun with the
+    /// same fingerprint has nothing to do.
+    pub fingerprint: String,
     pub tool: Tool,
     pub started_at: String,
     pub finished_at: String,
@@ -39,6 +42,7 @@ pub struct Arguments {
     pub output: String,
     pub years: Vec<i32>,
     pub select: Vec<String>,
+    pub memory_limit_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +81,9 @@ pub struct TableInput {
     pub reject_reasons: Vec<ReasonCount>,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// Spill files and bytes written under the memory limit (0: all in memory).
+    pub spill_files: u64,
+    pub spilled_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
