@@ -63,7 +63,7 @@ async fn a_small_memory_limit_spills_and_gives_the_same_values() {
 }
 
 /// Small enough that the claims cube (every payment day × delay × caisse) cannot stay in memory.
-const LIMIT: usize = 3 << 20;
+const LIMIT: usize = 6 << 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_duplicate_check_beyond_the_limit_is_a_clear_error() {

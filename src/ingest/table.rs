@@ -236,6 +236,11 @@ impl PartitionStream for ValidatingPartition {
             MemoryConsumer::new(format!("duplicate-id check of {}", self.spec.name))
                 .register(ctx.memory_pool()),
         );
+        // Sized once from the footers' row counts: growing by doubling would briefly hold the
+        // old and the new table (1.5× the final size) at every step.
+        validator
+            .seen
+            .reserve(self.files.iter().map(|f| f.rows as usize).sum());
         let files = self.files.clone();
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
