@@ -138,6 +138,10 @@ pub enum PublishError {
     )]
     Locked { output: PathBuf, lock: PathBuf },
     #[error(
+        "{path}: {message}\n  hint: object stores are configured by the AWS_* environment variables (AWS_ENDPOINT and AWS_ALLOW_HTTP=true for an S3-compatible server); see docs/scaling.md"
+    )]
+    Store { path: String, message: String },
+    #[error(
         "{output} exists and is not a parangon output folder (no manifest.json)\n  hint: choose an empty or new --output folder"
     )]
     NotAnOutput { output: PathBuf },

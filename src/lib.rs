@@ -25,11 +25,13 @@ pub mod generate;
 pub mod ingest;
 pub mod publish;
 pub mod run;
+pub mod storage;
 pub mod targets;
 
 pub use error::Error;
 
 /// The arrow crate parangon is built on (DataFusion's), for callers and tests.
 pub use datafusion::arrow;
+pub use datafusion::object_store;
 /// The parquet crate parangon is built on (DataFusion's), for callers and tests.
 pub use datafusion::parquet;

@@ -42,14 +42,34 @@ fn polars_recomputes_every_bench_value_identically() {
     let out = tmp.path().join("out");
     let s = |p: &Path| p.to_str().unwrap().to_string();
     parangon(&[
-        "generate", "-q", "--output", &s(&data), "--caisses", "12", "--years", "2023,2024",
-        "--rows-per-caisse", "6000", "--seed", "5", "--invalid-rate", "0",
+        "generate",
+        "-q",
+        "--output",
+        &s(&data),
+        "--caisses",
+        "12",
+        "--years",
+        "2023,2024",
+        "--rows-per-caisse",
+        "6000",
+        "--seed",
+        "5",
+        "--invalid-rate",
+        "0",
     ]);
     // Every value, masked or not: the comparison is on the exact values.
     parangon(&[
-        "run", "-q", "--input", &s(&data), "--output", &s(&out), "--suppression-threshold", "0",
+        "run",
+        "-q",
+        "--input",
+        &s(&data),
+        "--output",
+        &s(&out),
+        "--suppression-threshold",
+        "0",
     ]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/reference_polars.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/reference_polars.py");
     let result = Command::new("python3")
         .arg(script)
         .args([&data, &out])
@@ -61,8 +81,14 @@ fn polars_recomputes_every_bench_value_identically() {
         "parangon and polars disagree:\n{report}\n{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    assert!(report.contains(" 0 only in parangon, 0 only in polars, 0 different"), "{report}");
+    assert!(
+        report.contains(" 0 only in parangon, 0 only in polars, 0 different"),
+        "{report}"
+    );
     // All 29 bench indicators were compared.
-    let per_indicator = report.lines().find(|l| l.starts_with("per indicator:")).unwrap();
+    let per_indicator = report
+        .lines()
+        .find(|l| l.starts_with("per indicator:"))
+        .unwrap();
     assert_eq!(per_indicator.matches("': ").count(), 29, "{per_indicator}");
 }

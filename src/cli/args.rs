@@ -45,12 +45,14 @@ pub struct TargetsArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Input root: a folder or file:// URL holding reference/ and the table folders.
+    /// Input root holding reference/ and the table folders: a folder, file://… or
+    /// s3://bucket/prefix (AWS_* environment variables; docs/scaling.md).
     #[arg(long, default_value = "sample-data")]
     pub input: String,
-    /// Output folder (replaced atomically at the end of the run).
+    /// Output: a folder (replaced atomically at the end of the run), file://… or
+    /// s3://bucket/prefix (a new version, then the CURRENT pointer switched; docs/scaling.md).
     #[arg(long, default_value = "out")]
-    pub output: PathBuf,
+    pub output: String,
     /// Years to publish, comma-separated (default: every year found).
     #[arg(long, value_delimiter = ',')]
     pub years: Vec<i32>,

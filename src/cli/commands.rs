@@ -46,7 +46,7 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
             out,
             "parangon run: nothing changed since run {} (same input files, catalogue and options)\n  outputs        {} (kept as published)\n  time           {:.2} s\n  hint: --force recomputes anyway",
             summary.run_id,
-            summary.output.display(),
+            summary.output,
             summary.seconds
         )
         .ok();
@@ -88,8 +88,7 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
     writeln!(
         out,
         "  outputs        {} ({} files)",
-        summary.output.display(),
-        summary.files_written
+        summary.output, summary.files_written
     )
     .ok();
     writeln!(out, "  time           {:.2} s", summary.seconds).ok();

@@ -19,17 +19,20 @@ pub struct InputRoot {
 }
 
 impl InputRoot {
-    /// Opens a local folder, or a `file://` URL.
+    /// Opens a local folder, a `file://` URL or an object-store URL (`s3://bucket/prefix`,
+    /// see [`crate::storage`]).
     pub fn open(input: &str) -> Result<Self, IngestError> {
-        let local = if let Some((scheme, _)) = input.split_once("://") {
-            if scheme != "file" {
-                return Err(IngestError::InputUrl {
-                    url: input.to_string(),
-                    message: format!(
-                        "the '{scheme}' scheme is not supported by this build (local folders and file:// only)"
-                    ),
-                });
-            }
+        if crate::storage::is_store_url(input) {
+            let root = crate::storage::open(input).map_err(|message| IngestError::InputUrl {
+                url: input.to_string(),
+                message,
+            })?;
+            return Ok(Self {
+                store: root.store,
+                display: root.display,
+            });
+        }
+        let local = if input.starts_with("file://") {
             let url = url::Url::parse(input).map_err(|e| IngestError::InputUrl {
                 url: input.to_string(),
                 message: e.to_string(),

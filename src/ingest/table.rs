@@ -7,6 +7,7 @@
 //! reason. Only contract columns are ever read: extra columns (a NIR, names) never enter memory.
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
@@ -23,6 +24,7 @@ use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::object_store::ObjectMeta;
 use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ArrowReaderMetadata;
 // Deprecated in parquet 59 in favour of hand-written `AsyncFileReader`s; it is still the
 // object_store-backed reader of this version and does exactly what we need.
 #[allow(deprecated)]
@@ -244,17 +246,15 @@ impl PartitionStream for ValidatingPartition {
         let files = self.files.clone();
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
+        let spec = self.spec;
         builder.spawn(async move {
-            for file in &files {
-                let result = read_file(&root, validator.spec, file, &mut validator, &tx).await;
-                if let Err(e) = result {
-                    let message = e.to_string();
-                    *fatal.lock().expect("fatal slot") = Some(e);
-                    let _ = tx
-                        .send(Err(datafusion::error::DataFusionError::Execution(message)))
-                        .await;
-                    return Ok(());
-                }
+            if let Err(e) = validate_files(&root, spec, &files, &mut validator, &tx).await {
+                let message = e.to_string();
+                *fatal.lock().expect("fatal slot") = Some(e);
+                let _ = tx
+                    .send(Err(datafusion::error::DataFusionError::Execution(message)))
+                    .await;
+                return Ok(());
             }
             *log.lock().expect("reject log") = std::mem::take(&mut validator.log);
             *counts.lock().expect("counts") = validator.counts.clone();
@@ -264,35 +264,111 @@ impl PartitionStream for ValidatingPartition {
     }
 }
 
+/// One row group of one file: the unit decoded and checked in parallel.
+struct Unit {
+    file: usize,
+    row_group: usize,
+    /// 1-based number, in its file, of the row group's first row.
+    first_row: u64,
+    metadata: ArrowReaderMetadata,
+}
+
+/// A batch whose rows have their verdict on the row rules, waiting for the duplicate check.
+struct RuledBatch {
+    file: usize,
+    first_row: u64,
+    columns: Vec<ArrayRef>,
+    verdicts: Vec<Verdict>,
+}
+
+/// Streams the accepted rows of `files`. Row groups are decoded, cast and checked against the
+/// row rules on every core, several at a time (`buffered` hands them back in path order); the
+/// duplicate check, which keeps the first occurrence in path order, then runs on them in that
+/// order, followed by the rejects and the accepted batch.
 #[allow(deprecated)] // ParquetObjectReader, see the import
-async fn read_file(
+async fn validate_files(
     root: &InputRoot,
     spec: &'static TableSpec,
-    file: &TableFile,
+    files: &[TableFile],
     validator: &mut Validator,
     tx: &tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
 ) -> Result<(), IngestError> {
+    let mut units = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let mut reader = ParquetObjectReader::new(root.store.clone(), file.meta.location.clone())
+            .with_file_size(file.meta.size);
+        let metadata = ArrowReaderMetadata::load_async(&mut reader, Default::default())
+            .await
+            .map_err(|e| IngestError::NotParquet {
+                file: file.name.clone(),
+                message: e.to_string(),
+            })?;
+        let mut first_row = 1;
+        for row_group in 0..metadata.metadata().num_row_groups() {
+            let rows = metadata.metadata().row_group(row_group).num_rows() as u64;
+            units.push(Unit {
+                file: index,
+                row_group,
+                first_row,
+                metadata: metadata.clone(),
+            });
+            first_row += rows;
+        }
+    }
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let reference = validator.reference.clone();
+    let mut ruled = futures::stream::iter(units)
+        .map(|unit| {
+            let (root, file, reference) =
+                (root.clone(), files[unit.file].clone(), reference.clone());
+            tokio::spawn(async move { rule_row_group(&root, spec, &file, unit, &reference).await })
+        })
+        .buffered(parallel + 1);
+    while let Some(joined) = ruled.next().await {
+        let batches = joined.map_err(|e| IngestError::Decode {
+            file: spec.name.to_string(),
+            message: e.to_string(),
+        })??;
+        for b in batches {
+            let name = &files[b.file].name;
+            if let Some(accepted) =
+                validator.check_verdicts(name, b.first_row, &b.columns, b.verdicts)?
+                && tx.send(Ok(accepted)).await.is_err()
+            {
+                return Ok(()); // the consumer stopped (query cancelled)
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one row group, casts it to the canonical types and applies the row rules.
+#[allow(deprecated)] // ParquetObjectReader, see the import
+async fn rule_row_group(
+    root: &InputRoot,
+    spec: &'static TableSpec,
+    file: &TableFile,
+    unit: Unit,
+    reference: &Reference,
+) -> Result<Vec<RuledBatch>, IngestError> {
     let decode = |e: &dyn std::fmt::Display| IngestError::Decode {
         file: file.name.clone(),
         message: e.to_string(),
     };
     let reader = ParquetObjectReader::new(root.store.clone(), file.meta.location.clone())
         .with_file_size(file.meta.size);
-    let builder = ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(|e| IngestError::NotParquet {
-            file: file.name.clone(),
-            message: e.to_string(),
-        })?;
+    let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, unit.metadata);
     let mut roots: Vec<usize> = file.columns.iter().flatten().copied().collect();
     roots.sort_unstable();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
     let mut stream = builder
         .with_projection(mask)
+        .with_row_groups(vec![unit.row_group])
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| decode(&e))?;
-    let mut first_row: u64 = 1;
+    let mut out = Vec::new();
+    let mut first_row = unit.first_row;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| decode(&e))?;
         let n = batch.num_rows();
@@ -308,14 +384,16 @@ async fn read_file(
             })
             .collect();
         let (columns, lost) = canonical_columns(spec, &file.name, &arrays, n)?;
-        if let Some(accepted) = validator.check(&file.name, first_row, &columns, &lost)?
-            && tx.send(Ok(accepted)).await.is_err()
-        {
-            return Ok(()); // the consumer stopped (query cancelled)
-        }
+        let verdicts = rule_verdicts(spec, reference, &columns, &lost);
+        out.push(RuledBatch {
+            file: unit.file,
+            first_row,
+            columns,
+            verdicts,
+        });
         first_row += n as u64;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The contract's columns of one batch (contract order; `None`: a nullable column absent from
@@ -476,7 +554,7 @@ struct Validator {
     reference: Arc<Reference>,
     /// 128-bit hashes of (caisse_id, record id) seen so far: duplicates are found in memory
     /// proportional to rows without keeping the ids (collisions: ~1e-20 at 1e9 rows).
-    seen: HashSet<u128>,
+    seen: HashSet<u128, BuildHasherDefault<TakeLow64>>,
     /// The set's memory in the run's pool (none outside a query).
     reservation: Option<MemoryReservation>,
     log: RejectLog,
@@ -489,7 +567,7 @@ impl Validator {
             spec,
             schema,
             reference,
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             reservation: None,
             log: RejectLog::default(),
             counts: TableCounts::default(),
@@ -504,6 +582,21 @@ impl Validator {
         first_row: u64,
         columns: &[ArrayRef],
         lost: &[Option<BooleanArray>],
+    ) -> Result<Option<RecordBatch>, IngestError> {
+        let verdicts = rule_verdicts(self.spec, &self.reference, columns, lost);
+        self.check_verdicts(file, first_row, columns, verdicts)
+    }
+
+    /// The sequential part of the checks: given each row's verdict on the row rules (computed
+    /// in parallel, [`rule_verdicts`]), finds the duplicates — the first occurrence in path
+    /// order is kept, so this part sees the batches in path order — then logs the rejects and
+    /// returns the accepted rows.
+    fn check_verdicts(
+        &mut self,
+        file: &str,
+        first_row: u64,
+        columns: &[ArrayRef],
+        mut verdicts: Vec<Verdict>,
     ) -> Result<Option<RecordBatch>, IngestError> {
         let spec = self.spec;
         let n = columns.first().map_or(0, |c| c.len());
@@ -535,27 +628,18 @@ impl Validator {
             }
             RecordKey::Id(_) => None,
         };
+        self.find_duplicates(&mut verdicts, caisses, key_column, year_column);
         let mut keep = BooleanBuilder::with_capacity(n);
         let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
-        for row in 0..n {
-            let unfit = lost
-                .iter()
-                .zip(spec.columns)
-                .find(|(l, _)| l.as_ref().is_some_and(|l| l.value(row)));
-            let verdict = match unfit {
-                Some((_, c)) => Err((
-                    Some(c.name),
-                    format!("value out of the range of {}", c.ty.contract_name()),
-                )),
-                None => self.check_row(columns, row, caisses, key_column, year_column),
-            };
+        for (row, verdict) in verdicts.into_iter().enumerate() {
             match verdict {
-                Ok(caisse) => {
+                Verdict::Accepted(caisse) => {
                     keep.append_value(true);
                     accepted_caisses.push(caisse);
                 }
-                Err((column, reason)) => {
+                Verdict::Failed(failure) => {
                     keep.append_value(false);
+                    let (column, reason) = self.describe(failure, columns, row, caisses);
                     let record_key = match (key_column, year_column) {
                         (Some(k), _) if k.is_valid(row) => Some(clip(k.value(row))),
                         (_, Some(y)) if y.is_valid(row) => Some(y.value(row).to_string()),
@@ -571,6 +655,7 @@ impl Validator {
                         reason,
                     });
                 }
+                Verdict::Pending => unreachable!("every row gets a verdict"),
             }
         }
         if let Some(reservation) = &mut self.reservation {
@@ -596,11 +681,16 @@ impl Validator {
             file: file.to_string(),
             message: e.to_string(),
         };
-        let mut fields: Vec<ArrayRef> = columns
-            .iter()
-            .map(|c| datafusion::arrow::compute::filter(c, &mask))
-            .collect::<Result<_, _>>()
-            .map_err(encode)?;
+        // Most batches have no reject: then the columns go on as they are, without a copy.
+        let mut fields: Vec<ArrayRef> = if accepted as usize == n {
+            columns.to_vec()
+        } else {
+            columns
+                .iter()
+                .map(|c| datafusion::arrow::compute::filter(c, &mask))
+                .collect::<Result<_, _>>()
+                .map_err(encode)?
+        };
         let caisses_ref = &self.reference.caisses;
         fields.push(Arc::new(StringArray::from_iter_values(
             accepted_caisses
@@ -618,154 +708,342 @@ impl Validator {
             .map_err(encode)
     }
 
-    /// `Ok(index of the caisse)` or `Err((column at fault, reason))`.
-    fn check_row(
+    /// Marks as duplicates the rows (accepted so far) whose (caisse, id) was seen before.
+    fn find_duplicates(
         &mut self,
-        columns: &[ArrayRef],
-        row: usize,
+        verdicts: &mut [Verdict],
         caisses: &StringArray,
         key_column: Option<&StringArray>,
         year_column: Option<&datafusion::arrow::array::Int64Array>,
-    ) -> Result<usize, (Option<&'static str>, String)> {
-        let spec = self.spec;
-        for (c, array) in spec.columns.iter().zip(columns) {
-            if array.is_null(row) {
-                if c.required {
-                    return Err((Some(c.name), "null in a non-null column".into()));
-                }
+    ) {
+        let mut key = Vec::with_capacity(64);
+        for (row, verdict) in verdicts.iter_mut().enumerate() {
+            let Verdict::Accepted(_) = verdict else {
                 continue;
+            };
+            // (caisse, 0xFF, id): 0xFF never occurs in UTF-8, so the pair is unambiguous.
+            key.clear();
+            key.extend_from_slice(caisses.value(row).as_bytes());
+            key.push(0xFF);
+            match (key_column, year_column) {
+                (Some(k), _) => key.extend_from_slice(k.value(row).as_bytes()),
+                (_, Some(y)) => key.extend_from_slice(&y.value(row).to_le_bytes()),
+                _ => unreachable!("every table has a key"),
             }
-            if let Some(list) = c.codes {
-                let v = array.as_string::<i32>().value(row);
-                if !list.contains(&v) {
-                    return Err((
-                        Some(c.name),
-                        format!(
-                            "unknown code '{}' (expected one of: {})",
-                            clip(v),
-                            list.join(", ")
-                        ),
-                    ));
-                }
-            }
-            match c.ty {
-                LogicalType::Float => {
-                    let v = array.as_primitive::<Float64Type>().value(row);
-                    if !v.is_finite() {
-                        return Err((Some(c.name), format!("not a finite number ({v})")));
-                    }
-                    if c.non_negative && v < 0.0 {
-                        return Err((Some(c.name), format!("negative value {v}")));
-                    }
-                }
-                LogicalType::Int => {
-                    let v = array.as_primitive::<Int64Type>().value(row);
-                    if let Some((lo, hi)) = c.range {
-                        if v < lo || v > hi {
-                            return Err((Some(c.name), format!("value {v} outside {lo}..{hi}")));
-                        }
-                    } else if c.non_negative && v < 0 {
-                        return Err((Some(c.name), format!("negative value {v}")));
-                    }
-                }
-                LogicalType::Date | LogicalType::Timestamp => {
-                    let day = day_of(array, row);
-                    if day < PLAUSIBLE_DAYS.0 || day > PLAUSIBLE_DAYS.1 {
-                        return Err((
-                            Some(c.name),
-                            format!(
-                                "absurd date {} (accepted: 1950-01-01 to 2099-12-31)",
-                                crate::calendar::try_to_date(day).map_or_else(
-                                    || format!("of day {day} from 1970-01-01"),
-                                    |d| d.to_string()
-                                )
-                            ),
-                        ));
-                    }
-                }
-                LogicalType::Utf8 | LogicalType::Bool => {}
+            if !self.seen.insert(xxhash_rust::xxh3::xxh3_128(&key)) {
+                *verdict = Verdict::Failed(Failure::Duplicate);
             }
         }
-        for order in spec.date_orders {
-            let (i, j) = (self.position(order.earlier), self.position(order.later));
-            let (a, b) = (&columns[i], &columns[j]);
-            if a.is_valid(row) && b.is_valid(row) && instant_of(b, row) < instant_of(a, row) {
-                return Err((
+    }
+
+    /// The column at fault and the reason of a failed row, as the rejects print them.
+    fn describe(
+        &self,
+        failure: Failure,
+        columns: &[ArrayRef],
+        row: usize,
+        caisses: &StringArray,
+    ) -> (Option<&'static str>, String) {
+        let spec = self.spec;
+        let column = |ci: usize| &spec.columns[ci];
+        match failure {
+            Failure::Unfit(ci) => (
+                Some(column(ci).name),
+                format!(
+                    "value out of the range of {}",
+                    column(ci).ty.contract_name()
+                ),
+            ),
+            Failure::Null(ci) => (Some(column(ci).name), "null in a non-null column".into()),
+            Failure::Code(ci) => {
+                let c = column(ci);
+                let v = columns[ci].as_string::<i32>().value(row);
+                let list = c.codes.unwrap_or_default().join(", ");
+                (
+                    Some(c.name),
+                    format!("unknown code '{}' (expected one of: {list})", clip(v)),
+                )
+            }
+            Failure::NotFinite(ci) => {
+                let v = columns[ci].as_primitive::<Float64Type>().value(row);
+                (Some(column(ci).name), format!("not a finite number ({v})"))
+            }
+            Failure::Negative(ci) => {
+                let v = match column(ci).ty {
+                    LogicalType::Int => columns[ci]
+                        .as_primitive::<Int64Type>()
+                        .value(row)
+                        .to_string(),
+                    _ => columns[ci]
+                        .as_primitive::<Float64Type>()
+                        .value(row)
+                        .to_string(),
+                };
+                (Some(column(ci).name), format!("negative value {v}"))
+            }
+            Failure::Range(ci) => {
+                let c = column(ci);
+                let v = columns[ci].as_primitive::<Int64Type>().value(row);
+                let (lo, hi) = c.range.expect("a range rule");
+                (Some(c.name), format!("value {v} outside {lo}..{hi}"))
+            }
+            Failure::Absurd(ci) => {
+                let day = Days::of(&columns[ci]).day(row);
+                let date = crate::calendar::try_to_date(day).map_or_else(
+                    || format!("of day {day} from 1970-01-01"),
+                    |d| d.to_string(),
+                );
+                (
+                    Some(column(ci).name),
+                    format!("absurd date {date} (accepted: 1950-01-01 to 2099-12-31)"),
+                )
+            }
+            Failure::Order(oi) => {
+                let order = &spec.date_orders[oi];
+                (
                     Some(order.later),
                     format!("{} is before {}", order.later, order.earlier),
-                ));
+                )
             }
-        }
-        let caisse_id = caisses.value(row);
-        let Some(caisse) = self.reference_index(caisse_id) else {
-            return Err((
+            Failure::UnknownCaisse => (
                 Some("caisse_id"),
                 format!(
                     "unknown caisse '{}' (not in reference/caisses)",
-                    clip(caisse_id)
+                    clip(caisses.value(row))
                 ),
-            ));
-        };
-        let hash = match (key_column, year_column) {
-            (Some(k), _) => key_hash(caisse_id, k.value(row).as_bytes()),
-            (_, Some(y)) => key_hash(caisse_id, &y.value(row).to_le_bytes()),
-            _ => unreachable!("every table has a key"),
-        };
-        if !self.seen.insert(hash) {
-            let what = match spec.key {
-                RecordKey::Id(name) => name,
-                RecordKey::CaisseYear => "year",
-            };
-            return Err((
-                Some(what),
-                format!(
-                    "duplicate {what} within caisse {} (the first occurrence is kept)",
-                    clip(caisse_id)
-                ),
-            ));
+            ),
+            Failure::Duplicate => {
+                let what = match spec.key {
+                    RecordKey::Id(name) => name,
+                    RecordKey::CaisseYear => "year",
+                };
+                (
+                    Some(what),
+                    format!(
+                        "duplicate {what} within caisse {} (the first occurrence is kept)",
+                        clip(caisses.value(row))
+                    ),
+                )
+            }
         }
-        Ok(caisse)
-    }
-
-    fn position(&self, name: &str) -> usize {
-        self.spec
-            .columns
-            .iter()
-            .position(|c| c.name == name)
-            .expect("contract column")
-    }
-
-    fn reference_index(&self, caisse_id: &str) -> Option<usize> {
-        self.reference.index_of(caisse_id)
     }
 }
 
-fn key_hash(caisse: &str, key: &[u8]) -> u128 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(caisse.as_bytes());
-    hasher.update(&[0xFF]); // never inside UTF-8: separates caisse and id unambiguously
-    hasher.update(key);
-    hasher.digest128()
-}
-
-/// Day (Date32) of a date or timestamp value.
-fn day_of(array: &ArrayRef, row: usize) -> i32 {
-    match array.data_type() {
-        DataType::Date32 => array.as_primitive::<Date32Type>().value(row),
-        _ => array
-            .as_primitive::<TimestampMicrosecondType>()
-            .value(row)
-            .div_euclid(MICROS_PER_DAY) as i32,
-    }
-}
-
-/// Comparable instant (microseconds) of a date or timestamp value.
-fn instant_of(array: &ArrayRef, row: usize) -> i64 {
-    match array.data_type() {
-        DataType::Date32 => {
-            i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY
+/// The verdict of every row of a batch on the row rules — the rules run column by column over
+/// the whole batch in the contract's order, and a row keeps the first rule it fails, exactly as
+/// if each row were checked rule after rule —, up to the caisse lookup: a row that passes gets
+/// `Accepted(caisse)`, pending the duplicate check. Needs nothing from other batches, so batches
+/// are checked in parallel.
+fn rule_verdicts(
+    spec: &'static TableSpec,
+    reference: &Reference,
+    columns: &[ArrayRef],
+    lost: &[Option<BooleanArray>],
+) -> Vec<Verdict> {
+    let n = columns.first().map_or(0, |c| c.len());
+    let mut verdicts = vec![Verdict::Pending; n];
+    let fail = |verdicts: &mut [Verdict], row: usize, failure: Failure| {
+        if matches!(verdicts[row], Verdict::Pending) {
+            verdicts[row] = Verdict::Failed(failure);
         }
-        _ => array.as_primitive::<TimestampMicrosecondType>().value(row),
+    };
+    // A value that did not fit the canonical type, in any column, comes first.
+    for (ci, l) in lost.iter().enumerate() {
+        if let Some(l) = l {
+            for row in l.values().set_indices() {
+                fail(&mut verdicts, row, Failure::Unfit(ci));
+            }
+        }
+    }
+    for (ci, (c, array)) in spec.columns.iter().zip(columns).enumerate() {
+        let nulls = array.logical_nulls();
+        let is_null = |row: usize| nulls.as_ref().is_some_and(|b| b.is_null(row));
+        // A null fails a required column; it passes every other rule of a nullable one.
+        let checked = |verdicts: &[Verdict], row: usize| {
+            matches!(verdicts[row], Verdict::Pending) && !is_null(row)
+        };
+        if c.required && nulls.is_some() {
+            for row in 0..n {
+                if is_null(row) {
+                    fail(&mut verdicts, row, Failure::Null(ci));
+                }
+            }
+        }
+        match c.ty {
+            LogicalType::Utf8 => {
+                if let Some(list) = c.codes {
+                    let values = array.as_string::<i32>();
+                    for row in 0..n {
+                        if checked(&verdicts, row) && !list.contains(&values.value(row)) {
+                            fail(&mut verdicts, row, Failure::Code(ci));
+                        }
+                    }
+                }
+            }
+            LogicalType::Float => {
+                let values = array.as_primitive::<Float64Type>().values();
+                for row in 0..n {
+                    if !checked(&verdicts, row) {
+                        continue;
+                    }
+                    let v = values[row];
+                    if !v.is_finite() {
+                        fail(&mut verdicts, row, Failure::NotFinite(ci));
+                    } else if c.non_negative && v < 0.0 {
+                        fail(&mut verdicts, row, Failure::Negative(ci));
+                    }
+                }
+            }
+            LogicalType::Int => {
+                let values = array.as_primitive::<Int64Type>().values();
+                for row in 0..n {
+                    if !checked(&verdicts, row) {
+                        continue;
+                    }
+                    let v = values[row];
+                    if let Some((lo, hi)) = c.range {
+                        if v < lo || v > hi {
+                            fail(&mut verdicts, row, Failure::Range(ci));
+                        }
+                    } else if c.non_negative && v < 0 {
+                        fail(&mut verdicts, row, Failure::Negative(ci));
+                    }
+                }
+            }
+            LogicalType::Date | LogicalType::Timestamp => {
+                let days = Days::of(array);
+                for row in 0..n {
+                    if checked(&verdicts, row) {
+                        let day = days.day(row);
+                        if day < PLAUSIBLE_DAYS.0 || day > PLAUSIBLE_DAYS.1 {
+                            fail(&mut verdicts, row, Failure::Absurd(ci));
+                        }
+                    }
+                }
+            }
+            LogicalType::Bool => {}
+        }
+    }
+    for (oi, order) in spec.date_orders.iter().enumerate() {
+        let (i, j) = (position(spec, order.earlier), position(spec, order.later));
+        let (a, b) = (&columns[i], &columns[j]);
+        let (da, db) = (Days::of(a), Days::of(b));
+        for row in 0..n {
+            if matches!(verdicts[row], Verdict::Pending)
+                && a.is_valid(row)
+                && b.is_valid(row)
+                && db.instant(row) < da.instant(row)
+            {
+                fail(&mut verdicts, row, Failure::Order(oi));
+            }
+        }
+    }
+    let caisses = columns[position(spec, "caisse_id")].as_string::<i32>();
+    // Caisses come in long runs (extracts are written caisse by caisse): the previous lookup
+    // is reused while the id repeats.
+    let mut last: Option<(&str, Option<usize>)> = None;
+    for (row, verdict) in verdicts.iter_mut().enumerate() {
+        if !matches!(verdict, Verdict::Pending) {
+            continue;
+        }
+        let caisse_id = caisses.value(row);
+        let index = match last {
+            Some((id, index)) if id == caisse_id => index,
+            _ => {
+                let index = reference.index_of(caisse_id);
+                last = Some((caisse_id, index));
+                index
+            }
+        };
+        *verdict = match index {
+            Some(caisse) => Verdict::Accepted(caisse),
+            None => Verdict::Failed(Failure::UnknownCaisse),
+        };
+    }
+    verdicts
+}
+
+fn position(spec: &TableSpec, name: &str) -> usize {
+    spec.columns
+        .iter()
+        .position(|c| c.name == name)
+        .expect("contract column")
+}
+
+/// The set's keys are already xxh3 hashes: hashing them again (SipHash) would only cost time.
+#[derive(Default)]
+struct TakeLow64(u64);
+
+impl std::hash::Hasher for TakeLow64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys are hashed; fold anything else for completeness.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
+}
+
+/// What a row is found to be.
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    Pending,
+    /// Accepted, with the index of its caisse in the reference.
+    Accepted(usize),
+    Failed(Failure),
+}
+
+/// The first rule a row fails (column indexes in contract order).
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Unfit(usize),
+    Null(usize),
+    Code(usize),
+    NotFinite(usize),
+    Negative(usize),
+    Range(usize),
+    Absurd(usize),
+    Order(usize),
+    UnknownCaisse,
+    Duplicate,
+}
+
+/// A date or timestamp column, read as days or instants without a downcast per row.
+enum Days<'a> {
+    Date(&'a [i32]),
+    Micros(&'a [i64]),
+}
+
+impl<'a> Days<'a> {
+    fn of(array: &'a ArrayRef) -> Self {
+        match array.data_type() {
+            DataType::Date32 => Days::Date(array.as_primitive::<Date32Type>().values()),
+            _ => Days::Micros(array.as_primitive::<TimestampMicrosecondType>().values()),
+        }
+    }
+
+    fn day(&self, row: usize) -> i32 {
+        match self {
+            Days::Date(v) => v[row],
+            Days::Micros(v) => v[row].div_euclid(MICROS_PER_DAY) as i32,
+        }
+    }
+
+    /// Comparable instant (microseconds).
+    fn instant(&self, row: usize) -> i64 {
+        match self {
+            Days::Date(v) => i64::from(v[row]) * MICROS_PER_DAY,
+            Days::Micros(v) => v[row],
+        }
     }
 }
 
