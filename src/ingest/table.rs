@@ -482,7 +482,8 @@ pub fn check_batch(
     }
     let (columns, lost) = canonical_columns(spec, file, arrays, n)?;
     let mut validator = Validator::new(spec, TableSource::output_schema(spec), reference);
-    let accepted = validator.check(file, 1, &columns, &lost)?;
+    let verdicts = rule_verdicts(spec, &validator.reference, &columns, &lost);
+    let accepted = validator.check_verdicts(file, 1, &columns, verdicts)?;
     Ok(CheckedBatch {
         accepted,
         rejects: validator.log,
@@ -574,23 +575,11 @@ impl Validator {
         }
     }
 
-    /// Checks one batch of canonical columns; returns the accepted rows with the reference
-    /// columns appended (`None` when none is accepted).
-    fn check(
-        &mut self,
-        file: &str,
-        first_row: u64,
-        columns: &[ArrayRef],
-        lost: &[Option<BooleanArray>],
-    ) -> Result<Option<RecordBatch>, IngestError> {
-        let verdicts = rule_verdicts(self.spec, &self.reference, columns, lost);
-        self.check_verdicts(file, first_row, columns, verdicts)
-    }
-
-    /// The sequential part of the checks: given each row's verdict on the row rules (computed
-    /// in parallel, [`rule_verdicts`]), finds the duplicates — the first occurrence in path
-    /// order is kept, so this part sees the batches in path order — then logs the rejects and
-    /// returns the accepted rows.
+    /// The sequential part of the checks of one batch: given each row's verdict on the row
+    /// rules (computed in parallel, [`rule_verdicts`]), finds the duplicates — the first
+    /// occurrence in path order is kept, so batches arrive in path order — then logs the
+    /// rejects and returns the accepted rows with the reference columns appended (`None` when
+    /// none is accepted).
     fn check_verdicts(
         &mut self,
         file: &str,
