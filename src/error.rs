@@ -116,6 +116,18 @@ pub enum ComputeError {
         "computing table {table}: the memory limit is too small ({message})\n  hint: raise --memory-limit; beyond it aggregations spill to disk, but each still needs a few MB per core"
     )]
     Memory { table: String, message: String },
+    #[error(
+        "computing table {table} on the cluster {url}: {message}\n  hint: start `parangon cluster scheduler` and at least one `parangon cluster executor` (docs/scaling.md); the staging folder must be readable at the same path by all of them"
+    )]
+    Cluster {
+        table: String,
+        url: String,
+        message: String,
+    },
+    #[error(
+        "--cluster needs a parangon built with the `cluster` feature (this one was built without it)\n  hint: cargo build --release --features cluster"
+    )]
+    ClusterNotBuilt,
     #[error("computing table {table}: {source}")]
     Query {
         table: String,
@@ -169,6 +181,10 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+    #[error(
+        "the cluster {role} stopped: {message}\n  hint: is the address free, and (executor) is the scheduler running at --scheduler?"
+    )]
+    ClusterService { role: &'static str, message: String },
 }
 
 impl From<ComputeError> for Error {

@@ -17,9 +17,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    Array, ArrayBuilder, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    StringArray, StringBuilder, TimestampMicrosecondArray,
 };
+use datafusion::arrow::util::bit_util;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -294,15 +295,20 @@ fn write_parquet(path: &Path, batch: &RecordBatch) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Column values of one table, in contract order, before they become Arrow arrays.
+/// Column values of one table, before they become Arrow arrays. A generator pushes its
+/// columns in the same order for every row, so the column a value goes to is found by checking
+/// the slot after the previous one first (no map lookup per value), and text goes straight
+/// into one Arrow buffer per column (no allocation per value).
 #[derive(Debug, Default)]
 struct Rows {
-    columns: BTreeMap<&'static str, Column>,
+    columns: Vec<(&'static str, Column)>,
+    /// Index of the column after the one written last.
+    cursor: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Column {
-    Text(Vec<Option<String>>),
+    Text(Text),
     Day(Vec<Option<i32>>),
     Micros(Vec<Option<i64>>),
     Int(Vec<Option<i64>>),
@@ -310,10 +316,45 @@ enum Column {
     Bool(Vec<Option<bool>>),
 }
 
+/// A text column: the Arrow builder, plus the values replaced later by
+/// [`Rows::inject_invalid`] (a few per thousand rows), applied when the array is built.
+#[derive(Debug, Default)]
+struct Text {
+    values: StringBuilder,
+    replaced: BTreeMap<usize, Option<String>>,
+}
+
+impl Text {
+    fn get(&self, row: usize) -> Option<String> {
+        if let Some(v) = self.replaced.get(&row) {
+            return v.clone();
+        }
+        if self.values.validity_slice().is_some_and(|bits| !bit_util::get_bit(bits, row)) {
+            return None;
+        }
+        let offsets = self.values.offsets_slice();
+        let bytes = &self.values.values_slice()[offsets[row] as usize..offsets[row + 1] as usize];
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    fn finish(mut self) -> StringArray {
+        let array = self.values.finish();
+        if self.replaced.is_empty() {
+            return array;
+        }
+        (0..array.len())
+            .map(|row| match self.replaced.remove(&row) {
+                Some(v) => v,
+                None => array.is_valid(row).then(|| array.value(row).to_string()),
+            })
+            .collect()
+    }
+}
+
 impl Column {
     fn len(&self) -> usize {
         match self {
-            Column::Text(v) => v.len(),
+            Column::Text(v) => v.values.len(),
             Column::Day(v) => v.len(),
             Column::Micros(v) => v.len(),
             Column::Int(v) => v.len(),
@@ -323,39 +364,79 @@ impl Column {
     }
 }
 
+/// Pushes `$value` to the `$variant` column `$name`.
+macro_rules! push {
+    ($rows:expr, $name:expr, $variant:ident, $value:expr) => {
+        match $rows.column($name, || Column::$variant(Default::default())) {
+            Column::$variant(c) => c.push($value),
+            _ => unreachable!("column {} has one type", $name),
+        }
+    };
+}
+
 impl Rows {
     fn len(&self) -> usize {
-        self.columns.values().next().map_or(0, Column::len)
+        self.columns.first().map_or(0, |(_, c)| c.len())
     }
-    fn text(&mut self, name: &'static str, v: Option<String>) {
-        if let Column::Text(c) = self.columns.entry(name).or_insert(Column::Text(vec![])) {
-            c.push(v);
+
+    /// The column `name`, created by `make` on first use.
+    fn column(&mut self, name: &'static str, make: fn() -> Column) -> &mut Column {
+        let expected = if self.cursor < self.columns.len() { self.cursor } else { 0 };
+        let index = match self.columns.get(expected) {
+            Some((n, _)) if *n == name => expected,
+            _ => match self.columns.iter().position(|(n, _)| *n == name) {
+                Some(i) => i,
+                None => {
+                    self.columns.push((name, make()));
+                    self.columns.len() - 1
+                }
+            },
+        };
+        self.cursor = index + 1;
+        &mut self.columns[index].1
+    }
+
+    fn text(&mut self, name: &'static str, v: Option<&str>) {
+        match self.column(name, || Column::Text(Text::default())) {
+            Column::Text(c) => c.values.append_option(v),
+            _ => unreachable!("column {name} has one type"),
+        }
+    }
+    /// A text value written in place (ids): `format_args!` with no intermediate String.
+    fn text_fmt(&mut self, name: &'static str, v: std::fmt::Arguments) {
+        use std::fmt::Write as _;
+        match self.column(name, || Column::Text(Text::default())) {
+            Column::Text(c) => {
+                c.values.write_fmt(v).expect("writing to memory");
+                c.values.append_value("");
+            }
+            _ => unreachable!("column {name} has one type"),
         }
     }
     fn day(&mut self, name: &'static str, v: Option<i32>) {
-        if let Column::Day(c) = self.columns.entry(name).or_insert(Column::Day(vec![])) {
-            c.push(v);
-        }
+        push!(self, name, Day, v)
     }
     fn micros(&mut self, name: &'static str, v: Option<i64>) {
-        if let Column::Micros(c) = self.columns.entry(name).or_insert(Column::Micros(vec![])) {
-            c.push(v);
-        }
+        push!(self, name, Micros, v)
     }
     fn int(&mut self, name: &'static str, v: Option<i64>) {
-        if let Column::Int(c) = self.columns.entry(name).or_insert(Column::Int(vec![])) {
-            c.push(v);
-        }
+        push!(self, name, Int, v)
     }
     fn float(&mut self, name: &'static str, v: Option<f64>) {
-        if let Column::Float(c) = self.columns.entry(name).or_insert(Column::Float(vec![])) {
-            c.push(v);
-        }
+        push!(self, name, Float, v)
     }
     fn bool(&mut self, name: &'static str, v: Option<bool>) {
-        if let Column::Bool(c) = self.columns.entry(name).or_insert(Column::Bool(vec![])) {
-            c.push(v);
-        }
+        push!(self, name, Bool, v)
+    }
+
+    fn get(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+    }
+    fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c)
     }
 
     /// Breaks a few rows on purpose, each in one way the contract rejects. Returns the count
@@ -466,18 +547,18 @@ impl Rows {
     }
 
     fn get_text(&self, name: &str, row: usize) -> Option<String> {
-        match self.columns.get(name) {
-            Some(Column::Text(v)) => v[row].clone(),
+        match self.get(name) {
+            Some(Column::Text(v)) => v.get(row),
             _ => None,
         }
     }
     fn set_text(&mut self, name: &str, row: usize, value: Option<String>) {
-        if let Some(Column::Text(v)) = self.columns.get_mut(name) {
-            v[row] = value;
+        if let Some(Column::Text(v)) = self.get_mut(name) {
+            v.replaced.insert(row, value);
         }
     }
     fn get_instant(&self, name: &str, row: usize) -> Option<i64> {
-        match self.columns.get(name) {
+        match self.get(name) {
             Some(Column::Day(v)) => v[row].map(|d| i64::from(d) * 86_400_000_000),
             Some(Column::Micros(v)) => v[row],
             _ => None,
@@ -486,14 +567,14 @@ impl Rows {
     /// Sets `name` to one day (or hour) before `instant`.
     fn set_before(&mut self, name: &str, row: usize, instant: Option<i64>) {
         let Some(t) = instant else { return };
-        match self.columns.get_mut(name) {
+        match self.get_mut(name) {
             Some(Column::Day(v)) => v[row] = Some((t / 86_400_000_000) as i32 - 1),
             Some(Column::Micros(v)) => v[row] = Some(t - 3_600_000_000),
             _ => {}
         }
     }
     fn set_instant(&mut self, name: &str, row: usize, day: i32) {
-        match self.columns.get_mut(name) {
+        match self.get_mut(name) {
             Some(Column::Day(v)) => v[row] = Some(day),
             Some(Column::Micros(v)) => v[row] = Some(i64::from(day) * 86_400_000_000),
             _ => {}
@@ -504,13 +585,15 @@ impl Rows {
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for c in spec.columns {
-            let column = self
+            let at = self
                 .columns
-                .remove(c.name)
+                .iter()
+                .position(|(n, _)| *n == c.name)
                 .unwrap_or_else(|| panic!("generator filled {}", c.name));
+            let (_, column) = self.columns.swap_remove(at);
             fields.push(Field::new(c.name, c.ty.canonical(), true));
             arrays.push(match column {
-                Column::Text(v) => Arc::new(StringArray::from(v)),
+                Column::Text(v) => Arc::new(v.finish()),
                 Column::Day(v) => Arc::new(Date32Array::from(v)),
                 Column::Micros(v) => Arc::new(TimestampMicrosecondArray::from(v)),
                 Column::Int(v) => Arc::new(Int64Array::from(v)),
@@ -669,9 +752,9 @@ fn claims(g: &mut Gen, rows: &mut Rows) {
             "FSP" => g.lognormal(40.0, 0.9),
             _ => g.lognormal(450.0, 0.7),
         };
-        rows.text("claim_id", Some(format!("C{}-{n:07}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.text("kind", Some(kind.into()));
+        rows.text_fmt("claim_id", format_args!("C{}-{n:07}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
+        rows.text("kind", Some(kind));
         rows.day("care_date", if g.chance(0.01) { None } else { Some(care) });
         rows.day("received_date", Some(received));
         rows.day("paid_date", paid);
@@ -681,7 +764,7 @@ fn claims(g: &mut Gen, rows: &mut Rows) {
         rows.text(
             "handled_by",
             if g.caisse.organism == "CAMIEG" {
-                delegate.clone()
+                delegate.as_deref()
             } else {
                 None
             },
@@ -729,16 +812,16 @@ fn pensions(g: &mut Gen, rows: &mut Rows) {
                 (pay <= g.horizon && !g.chance(0.02)).then_some(pay),
             )
         };
-        rows.text("pension_id", Some(format!("P{}-{n:06}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.text("right_type", Some(right.into()));
+        rows.text_fmt("pension_id", format_args!("P{}-{n:06}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
+        rows.text("right_type", Some(right));
         rows.day("filed_date", Some(filed));
         rows.day("complete_date", complete);
         rows.day("effective_date", Some(effective));
         rows.day("notified_date", notified);
         rows.day("first_paid_date", first_paid);
         let channel = if g.chance(online) { "online" } else { "paper" };
-        rows.text("channel", Some(channel.into()));
+        rows.text("channel", Some(channel));
         rows.float(
             "monthly_amount",
             Some((g.lognormal(1_100.0, 0.5) * 100.0).round() / 100.0),
@@ -765,13 +848,13 @@ fn calls(g: &mut Gen, rows: &mut Rows) {
             _ => None,
         };
         let talk = (outcome == "agent").then(|| g.lognormal(240.0, 0.6).round() as i64);
-        rows.text("call_id", Some(format!("T{}-{n:07}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text_fmt("call_id", format_args!("T{}-{n:07}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.micros(
             "arrived_at",
             Some(i64::from(day) * 86_400_000_000 + i64::from(seconds) * 1_000_000),
         );
-        rows.text("outcome", Some(outcome.into()));
+        rows.text("outcome", Some(outcome));
         rows.int("wait_seconds", wait);
         rows.int("talk_seconds", talk);
     }
@@ -794,11 +877,11 @@ fn reclamations(g: &mut Gen, rows: &mut Rows) {
         if closed.is_some_and(|c| c > g.horizon) || g.chance(0.03) {
             closed = None; // still open at extraction
         }
-        rows.text("reclamation_id", Some(format!("R{}-{n:06}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.text("branch", Some(branch.into()));
+        rows.text_fmt("reclamation_id", format_args!("R{}-{n:06}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
+        rows.text("branch", Some(branch));
         let channel = CHANNELS[g.rng.random_range(0..CHANNELS.len())];
-        rows.text("channel", Some(channel.into()));
+        rows.text("channel", Some(channel));
         rows.day("received_date", Some(received));
         rows.day("closed_date", closed);
     }
@@ -814,8 +897,8 @@ fn emails(g: &mut Gen, rows: &mut Rows) {
         let answer = received + (hours * 3_600_000_000.0) as i64;
         let answered =
             !spam && !g.chance(0.04) && answer <= i64::from(g.horizon + 1) * 86_400_000_000;
-        rows.text("email_id", Some(format!("M{}-{n:06}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text_fmt("email_id", format_args!("M{}-{n:06}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.micros("received_at", Some(received));
         rows.micros("first_response_at", answered.then_some(answer));
         rows.bool("is_spam", Some(spam));
@@ -842,7 +925,7 @@ fn staff(g: &mut Gen, rows: &mut Rows) {
     let theoretical = (etp * 1_607.0).round();
     let absence =
         (theoretical * 0.011 * g.slowness.sqrt() * (0.8 + 0.4 * g.rng.random::<f64>())).round();
-    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.text("caisse_id", Some(&g.caisse.caisse_id));
     rows.int("year", Some(i64::from(g.year)));
     rows.float("etp", Some(etp));
     rows.int("trained_headcount", Some(trained));
@@ -856,7 +939,7 @@ fn costs(g: &mut Gen, rows: &mut Rows) {
     let management = etp * 72_000.0 * (0.9 + 0.2 * g.rng.random::<f64>()) * g.slowness.sqrt();
     let activity = etp * 520.0 * (0.85 + 0.3 * g.rng.random::<f64>());
     let benefits = management * (18.0 + 10.0 * g.rng.random::<f64>());
-    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.text("caisse_id", Some(&g.caisse.caisse_id));
     rows.int("year", Some(i64::from(g.year)));
     rows.float("management_cost", Some(management.round()));
     rows.float("benefits_amount", Some(benefits.round()));
@@ -878,19 +961,16 @@ fn controls(g: &mut Gen, rows: &mut Rows) {
         } else {
             0.0
         };
-        rows.text("control_id", Some(format!("Q{}-{n:05}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.text("branch", Some(branch.into()));
+        rows.text_fmt("control_id", format_args!("Q{}-{n:05}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
+        rows.text("branch", Some(branch));
         rows.text(
             "file_type",
-            Some(
-                if branch == "maladie" {
-                    "IJ"
-                } else {
-                    "droit_propre"
-                }
-                .into(),
-            ),
+            Some(if branch == "maladie" {
+                "IJ"
+            } else {
+                "droit_propre"
+            }),
         );
         rows.day("control_date", Some(g.day(false)));
         rows.float("amount_controlled", Some(amount));
@@ -919,9 +999,9 @@ fn overpayments(g: &mut Gen, rows: &mut Rows) {
         } else {
             (amount * g.rng.random::<f64>() * 100.0).round() / 100.0
         };
-        rows.text("overpayment_id", Some(format!("I{}-{n:05}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
-        rows.text("branch", Some(branch.into()));
+        rows.text_fmt("overpayment_id", format_args!("I{}-{n:05}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
+        rows.text("branch", Some(branch));
         rows.day("detected_date", Some(g.day(false)));
         rows.float("amount", Some(amount));
         rows.float("recovered_amount", Some(recovered));
@@ -936,7 +1016,7 @@ fn contributions(g: &mut Gen, rows: &mut Rows) {
     }
     let due = (etp_of(g) * 400_000.0).round();
     let collected = (due * (1.0 - 0.006 * g.slowness * (0.5 + g.rng.random::<f64>()))).round();
-    rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+    rows.text("caisse_id", Some(&g.caisse.caisse_id));
     rows.int("year", Some(i64::from(g.year)));
     rows.float("amount_due", Some(due));
     rows.float("amount_collected", Some(collected));
@@ -961,10 +1041,10 @@ fn satisfaction(g: &mut Gen, rows: &mut Rows) {
         } else {
             1
         };
-        rows.text("response_id", Some(format!("S{}-{n:05}", g.year)));
-        rows.text("caisse_id", Some(g.caisse.caisse_id.clone()));
+        rows.text_fmt("response_id", format_args!("S{}-{n:05}", g.year));
+        rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.day("survey_date", Some(g.day(false)));
-        rows.text("channel", Some(channel.into()));
+        rows.text("channel", Some(channel));
         rows.int("score", Some(score));
     }
 }

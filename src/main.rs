@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             Command::Targets(args) => commands::targets(args),
             Command::Annex(args) => commands::annex(args, printer),
             Command::Generate(args) => commands::generate(args, printer),
+            Command::Cluster(command) => commands::cluster(command, printer).await,
         }
     });
     match result {

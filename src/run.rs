@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub memory_limit: Option<usize>,
     /// Recompute even when nothing changed since the published run.
     pub force: bool,
+    /// Run the cube queries on a Ballista cluster (same results as in this process).
+    pub cluster: Option<compute::ClusterOptions>,
 }
 
 /// What a run did, for the summary printed at the end.
@@ -89,6 +91,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
         target_partitions: None,
         suppression_threshold: options.suppression_threshold,
         memory_limit: options.memory_limit,
+        cluster: options.cluster.clone(),
     };
     let checksums = spawn_checksums(&input);
     let computed = compute::compute(&input, &catalogue, &compute_options, observer).await?;
@@ -138,6 +141,7 @@ pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSum
             memory_limit_bytes: compute_options
                 .memory_limit
                 .unwrap_or_else(compute::default_memory_limit),
+            cluster: options.cluster.as_ref().map(|c| c.url.clone()),
         },
         catalogue: manifest::CatalogueInfo {
             dir: catalogue.dir.display().to_string(),

@@ -32,6 +32,37 @@ pub enum Command {
     Targets(TargetsArgs),
     /// Write a synthetic, contract-conformant dataset.
     Generate(GenerateArgs),
+    /// Serve a Ballista scheduler or executor that knows parangon's SQL functions.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// A scheduler: `parangon run --cluster df://HOST:PORT` submits its queries here.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+    },
+    /// An executor: runs the scheduler's tasks (start one or more per machine).
+    Executor {
+        /// Address of its Arrow Flight service (task results); other machines must reach it.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        bind: std::net::SocketAddr,
+        /// Port of its gRPC service (the scheduler pushes tasks to it).
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// The scheduler's address.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        scheduler: std::net::SocketAddr,
+        /// Tasks run at once (default: the number of cores).
+        #[arg(long)]
+        concurrent_tasks: Option<usize>,
+        /// Folder of its shuffle files (default: a temporary folder).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +106,14 @@ pub struct RunArgs {
     /// published run (by default such a rerun does nothing and says so).
     #[arg(long)]
     pub force: bool,
+    /// Run the queries on a Ballista cluster: df://HOST:PORT of a `parangon cluster scheduler`
+    /// (docs/scaling.md). Validation stays here; results are identical to a local run.
+    #[arg(long, value_name = "URL")]
+    pub cluster: Option<String>,
+    /// Folder where each table's accepted rows are staged for the cluster's executors; the
+    /// scheduler and executors must read it at the same path [default: the temporary folder].
+    #[arg(long, value_name = "DIR", requires = "cluster")]
+    pub cluster_staging: Option<PathBuf>,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::args::{
-    AnnexArgs, CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
+    AnnexArgs, ClusterCommand, CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
     ValidateArgs,
 };
 use super::printer::{Printer, group};
@@ -37,9 +37,22 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         suppression_threshold: args.suppression_threshold.map(i64::from),
         memory_limit: args.memory_limit,
         force: args.force,
+        cluster: args.cluster.as_ref().map(|url| crate::compute::ClusterOptions {
+            url: url.clone(),
+            staging: args.cluster_staging.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("parangon-staging-{}", std::process::id()))
+            }),
+        }),
     };
     let progress = printer.progress();
-    let summary = run::run(&options, &progress).await?;
+    let result = run::run(&options, &progress).await;
+    if args.cluster_staging.is_none()
+        && let Some(cluster) = &options.cluster
+    {
+        // The default staging folder is this run's own; its table folders are already gone.
+        std::fs::remove_dir(&cluster.staging).ok();
+    }
+    let summary = result?;
     if summary.unchanged {
         let mut out = String::new();
         writeln!(
@@ -279,4 +292,48 @@ pub fn generate(args: &GenerateArgs, printer: Printer) -> Result<Outcome, Error>
     }
     print!("{out}");
     Ok(Outcome::Success)
+}
+
+/// `parangon cluster scheduler|executor`: serves until the process is stopped.
+#[cfg(feature = "cluster")]
+pub async fn cluster(command: &ClusterCommand, printer: Printer) -> Result<Outcome, Error> {
+    use crate::compute::cluster::{self, ExecutorOptions};
+    let (role, result) = match command {
+        ClusterCommand::Scheduler { bind } => {
+            printer.note(&format!(
+                "parangon cluster scheduler listening on {bind} (runs use --cluster df://{bind})"
+            ));
+            ("scheduler", cluster::serve_scheduler(*bind).await)
+        }
+        ClusterCommand::Executor {
+            bind,
+            grpc_port,
+            scheduler,
+            concurrent_tasks,
+            work_dir,
+        } => {
+            printer.note(&format!(
+                "parangon cluster executor on {bind} (gRPC port {grpc_port}), serving the scheduler at {scheduler}"
+            ));
+            let options = ExecutorOptions {
+                bind: *bind,
+                grpc_port: *grpc_port,
+                scheduler: *scheduler,
+                concurrent_tasks: *concurrent_tasks,
+                work_dir: work_dir.clone(),
+            };
+            ("executor", cluster::serve_executor(&options).await)
+        }
+    };
+    result.map_err(|e| Error::ClusterService {
+        role,
+        message: e.to_string(),
+    })?;
+    Ok(Outcome::Success)
+}
+
+/// Without the `cluster` feature the subcommand exists but says how to get it.
+#[cfg(not(feature = "cluster"))]
+pub async fn cluster(_command: &ClusterCommand, _printer: Printer) -> Result<Outcome, Error> {
+    Err(Error::Compute(crate::error::ComputeError::ClusterNotBuilt))
 }

@@ -6,6 +6,8 @@
 //! - [`values`]: the `indicator_values` rows.
 
 pub mod benchmark;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod confidentiality;
 pub mod functions;
 pub mod plan;
@@ -47,6 +49,18 @@ pub struct ComputeOptions {
     /// Confidentiality threshold of the tables whose pipeline file sets none
     /// (default [`confidentiality::DEFAULT_THRESHOLD`]; 0 publishes everything).
     pub suppression_threshold: Option<i64>,
+    /// Run the cube queries on a Ballista cluster instead of in this process.
+    pub cluster: Option<ClusterOptions>,
+}
+
+/// Where and how a run uses a Ballista cluster (docs/scaling.md).
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The scheduler, `df://host:port`.
+    pub url: String,
+    /// A folder the scheduler and every executor read at the same path, where each table's
+    /// accepted rows are staged as Parquet for the executors (removed after the table).
+    pub staging: std::path::PathBuf,
 }
 
 /// What happened to one source table.
@@ -105,9 +119,7 @@ pub fn default_memory_limit() -> usize {
 
 /// A DataFusion session with parangon's functions and the memory limit.
 pub fn session(options: &ComputeOptions) -> Result<SessionContext, ComputeError> {
-    let partitions = options
-        .target_partitions
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let partitions = partitions(options);
     let config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_information_schema(false);
@@ -124,6 +136,12 @@ pub fn session(options: &ComputeOptions) -> Result<SessionContext, ComputeError>
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     functions::register(&ctx);
     Ok(ctx)
+}
+
+fn partitions(options: &ComputeOptions) -> usize {
+    options
+        .target_partitions
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
 /// Spill files and bytes written by every operator of an executed plan.
@@ -150,6 +168,10 @@ pub async fn compute(
     options: &ComputeOptions,
     observer: &dyn Observer,
 ) -> Result<ComputeOutput, ComputeError> {
+    #[cfg(not(feature = "cluster"))]
+    if options.cluster.is_some() {
+        return Err(ComputeError::ClusterNotBuilt);
+    }
     let mut output = ComputeOutput::default();
     let mut interner = Interner::default();
     // The two sides of ratios across tables, joined once both tables are read.
@@ -263,22 +285,6 @@ async fn compute_table(
     options: &ComputeOptions,
 ) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
     let name = table.spec.name;
-    let ctx = session(options)?;
-    let provider = StreamingTable::try_new(
-        TableSource::output_schema(table.spec),
-        vec![table.partition()],
-    )
-    .map_err(|source| ComputeError::Query {
-        table: name.to_string(),
-        source,
-    })?;
-    ctx.register_table(name, Arc::new(provider))
-        .map_err(|source| ComputeError::Query {
-            table: name.to_string(),
-            source,
-        })?;
-    let plan = TablePlan::compile(&ctx, name, parts).await?;
-    tracing::debug!(table = name, sql = %plan.sql, "cube query");
     let query_error = |source: datafusion::error::DataFusionError| match table.take_fatal() {
         Some(ingest) => ComputeError::Ingest(ingest),
         None => match source.find_root() {
@@ -288,12 +294,35 @@ async fn compute_table(
                     message: message.clone(),
                 }
             }
-            _ => ComputeError::Query {
-                table: name.to_string(),
-                source,
+            _ => match &options.cluster {
+                Some(cluster) => ComputeError::Cluster {
+                    table: name.to_string(),
+                    url: cluster.url.clone(),
+                    message: source.to_string(),
+                },
+                None => ComputeError::Query {
+                    table: name.to_string(),
+                    source,
+                },
             },
         },
     };
+    let ctx = match &options.cluster {
+        None => {
+            let ctx = session(options)?;
+            let provider = StreamingTable::try_new(
+                TableSource::output_schema(table.spec),
+                vec![table.partition()],
+            )
+            .map_err(query_error)?;
+            ctx.register_table(name, Arc::new(provider))
+                .map_err(query_error)?;
+            ctx
+        }
+        Some(cluster) => on_cluster(table, cluster, options).await.map_err(query_error)?,
+    };
+    let plan = TablePlan::compile(&ctx, name, parts).await?;
+    tracing::debug!(table = name, sql = %plan.sql, "cube query");
     let physical = ctx
         .sql(&plan.sql)
         .await
@@ -307,7 +336,41 @@ async fn compute_table(
     if let Some(fatal) = table.take_fatal() {
         return Err(ComputeError::Ingest(fatal));
     }
+    if let Some(cluster) = &options.cluster
+        && let Err(e) = std::fs::remove_dir_all(cluster.staging.join(name))
+    {
+        tracing::warn!(table = name, "could not remove the staged rows: {e}");
+    }
     Ok((plan, cube, spills(physical.as_ref())))
+}
+
+/// Validates `table` here, stages its accepted rows for the executors, and returns a client
+/// session of the cluster where the staged rows are the table (see [`cluster`]).
+#[cfg(feature = "cluster")]
+async fn on_cluster(
+    table: &TableSource,
+    options: &ClusterOptions,
+    compute: &ComputeOptions,
+) -> datafusion::error::Result<SessionContext> {
+    let name = table.spec.name;
+    // The local session only lends its memory pool to the validation (duplicate-id check).
+    let local = session(compute).map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
+    let dir = options.staging.join(name);
+    let rows = cluster::stage(table.partition().execute(local.task_ctx()), &dir).await?;
+    tracing::debug!(table = name, rows, dir = %dir.display(), "staged for the cluster");
+    let ctx = cluster::client(&options.url, partitions(compute)).await?;
+    cluster::register_staged(&ctx, name, &dir, TableSource::output_schema(table.spec))?;
+    Ok(ctx)
+}
+
+/// Without the feature, [`compute`] refuses `--cluster` before reading anything.
+#[cfg(not(feature = "cluster"))]
+async fn on_cluster(
+    _table: &TableSource,
+    _options: &ClusterOptions,
+    _compute: &ComputeOptions,
+) -> datafusion::error::Result<SessionContext> {
+    datafusion::common::not_impl_err!("built without the cluster feature")
 }
 
 fn table_run(table: &TableSource, seconds: f64) -> TableRun {

@@ -43,6 +43,9 @@ pub struct Arguments {
     pub years: Vec<i32>,
     pub select: Vec<String>,
     pub memory_limit_bytes: usize,
+    /// The Ballista scheduler the cube queries ran on (`df://host:port`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
