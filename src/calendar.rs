@@ -209,14 +209,55 @@ pub fn end_of_next_month(day: i32) -> i32 {
 }
 
 /// Year and month of a day, as the integer `yyyymm` used for period keys (2024-03 → 202403).
+/// Integer arithmetic only (it runs once per row and period key; chrono's conversion was 3 % of
+/// a run's CPU); equal to chrono's calendar on its whole range (tested).
 pub fn year_month(day: i32) -> i32 {
-    let date = to_date(day);
-    date.year() * 100 + date.month() as i32
+    let (year, month) = civil_year_month(i64::from(day));
+    (year * 100 + month) as i32
+}
+
+/// Proleptic Gregorian year and month of a day counted from 1970-01-01 (H. Hinnant's
+/// `civil_from_days`: eras of 400 years, years starting in March).
+fn civil_year_month(day: i64) -> (i64, i64) {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn year_month_agrees_with_chrono_across_its_range() {
+        let chrono = |day: i32| {
+            let date = to_date(day);
+            date.year() * 100 + date.month() as i32
+        };
+        // Every day from 1600 to 2400 (leap centuries, era boundaries), then a sparse sweep of
+        // chrono's whole range (±262 000 years), negative years included.
+        for day in ymd(1600, 1, 1)..=ymd(2400, 12, 31) {
+            assert_eq!(year_month(day), chrono(day), "day {day}");
+        }
+        let (lo, hi) = (ymd(-262_000, 1, 1), ymd(262_000, 12, 31));
+        for day in (lo..=hi).step_by(997) {
+            assert_eq!(year_month(day), chrono(day), "day {day}");
+        }
+        assert_eq!(year_month(ymd(2024, 2, 29)), 202_402);
+        assert_eq!(year_month(ymd(2000, 3, 1)), 200_003);
+        assert_eq!(year_month(ymd(1969, 12, 31)), 196_912);
+    }
 
     fn d(s: &str) -> i32 {
         from_date(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())

@@ -25,6 +25,7 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
@@ -272,7 +273,13 @@ fn generate_chunk(
     let file = format!("{}/year={year}/part-{group}.parquet", spec.name);
     let path = dir.join(&file);
     std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-    write_parquet(&path, &rows.into_batch(spec))?;
+    // Record ids are unique: a dictionary would only be tried and abandoned (as writers
+    // such as Spark's do too), so ids are written plain.
+    let plain = match spec.key {
+        contract::RecordKey::Id(id) => Some(id),
+        contract::RecordKey::CaisseYear => None,
+    };
+    write_parquet(&path, &rows.into_batch(spec), plain)?;
     Ok(Some(Chunk {
         table: spec.name,
         rows: count,
@@ -281,12 +288,15 @@ fn generate_chunk(
     }))
 }
 
-fn write_parquet(path: &Path, batch: &RecordBatch) -> std::io::Result<()> {
-    let props = WriterProperties::builder()
+fn write_parquet(path: &Path, batch: &RecordBatch, plain: Option<&str>) -> std::io::Result<()> {
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(128 * 1024))
-        .set_created_by("parangon generate".into())
-        .build();
+        .set_created_by("parangon generate".into());
+    if let Some(column) = plain {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    let props = props.build();
     let file = std::fs::File::create(path)?;
     let mut writer =
         ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(std::io::Error::other)?;
@@ -339,15 +349,23 @@ impl Text {
 
     fn finish(mut self) -> StringArray {
         let array = self.values.finish();
+        // Replaced rows are merged in row order (no per-row map lookup).
         if self.replaced.is_empty() {
             return array;
         }
-        (0..array.len())
-            .map(|row| match self.replaced.remove(&row) {
-                Some(v) => v,
-                None => array.is_valid(row).then(|| array.value(row).to_string()),
-            })
-            .collect()
+        let mut out = StringBuilder::with_capacity(array.len(), array.values().len());
+        let mut from = 0;
+        for (&row, value) in &self.replaced {
+            for kept in from..row {
+                out.append_option(array.is_valid(kept).then(|| array.value(kept)));
+            }
+            out.append_option(value.as_deref());
+            from = row + 1;
+        }
+        for kept in from..array.len() {
+            out.append_option(array.is_valid(kept).then(|| array.value(kept)));
+        }
+        out.finish()
     }
 }
 
@@ -383,7 +401,8 @@ impl Rows {
     fn column(&mut self, name: &'static str, make: fn() -> Column) -> &mut Column {
         let expected = if self.cursor < self.columns.len() { self.cursor } else { 0 };
         let index = match self.columns.get(expected) {
-            Some((n, _)) if *n == name => expected,
+            // The same call site passes the same literal: compare addresses before bytes.
+            Some((n, _)) if std::ptr::eq(*n, name) || *n == name => expected,
             _ => match self.columns.iter().position(|(n, _)| *n == name) {
                 Some(i) => i,
                 None => {

@@ -224,7 +224,7 @@ async fn fingerprint(
         options.annex_year,
         options.suppression_threshold,
         input.reference.file,
-        input.root.sha256(&reference).await?,
+        input.root.blake3(&reference).await?,
     );
     for table in &input.tables {
         for f in &table.files {
@@ -376,7 +376,7 @@ fn spawn_checksums(
     tokio::spawn(async move {
         let mut sums = BTreeMap::new();
         for (name, location) in files {
-            sums.insert(name, root.sha256(&location).await?);
+            sums.insert(name, root.blake3(&location).await?);
         }
         Ok(sums)
     })
@@ -390,7 +390,7 @@ fn inputs_section(
     manifest::Inputs {
         root: input.root.display.clone(),
         reference: manifest::Reference {
-            sha256: sums.get(&input.reference.file).cloned().unwrap_or_default(),
+            blake3: sums.get(&input.reference.file).cloned().unwrap_or_default(),
             file: input.reference.file.clone(),
             caisses: input.reference.caisses.len(),
             organisms: input.reference.organisms(),
@@ -408,7 +408,7 @@ fn inputs_section(
                             path: f.path.clone(),
                             bytes: f.bytes,
                             rows: f.rows,
-                            sha256: sums.get(&f.path).cloned().unwrap_or_default(),
+                            blake3: sums.get(&f.path).cloned().unwrap_or_default(),
                         })
                         .collect(),
                     rows_read: t.counts.rows_read,

@@ -127,18 +127,15 @@ fn no_personal_identifier_in_any_output() {
         rejects_seen,
         "the rejected row is in rejects (without its NIR)"
     );
-    // The manifest traces each input file by its SHA-256.
+    // The manifest traces each input file by its BLAKE3 (what `b3sum FILE` prints).
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let input = &manifest["inputs"]["tables"][0]["files"][0];
-    use sha2::Digest;
-    let expected = format!(
-        "{:x}",
-        sha2::Sha256::digest(std::fs::read(f.path().join("claims/part-0.parquet")).unwrap())
-    );
-    assert_eq!(input["sha256"].as_str(), Some(expected.as_str()));
+    let expected =
+        blake3::hash(&std::fs::read(f.path().join("claims/part-0.parquet")).unwrap()).to_hex();
+    assert_eq!(input["blake3"].as_str(), Some(expected.as_str()));
     assert_eq!(
-        manifest["inputs"]["reference"]["sha256"]
+        manifest["inputs"]["reference"]["blake3"]
             .as_str()
             .map(str::len),
         Some(64)

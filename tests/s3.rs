@@ -273,7 +273,7 @@ async fn s3_round_trip_is_byte_identical_and_publication_survives_kills() {
             .unwrap()
             .iter()
             .flat_map(|t| t["files"].as_array().unwrap().iter())
-            .map(|f| format!("{} {}", f["path"], f["sha256"]))
+            .map(|f| format!("{} {}", f["path"], f["blake3"]))
             .collect()
     };
     assert_eq!(sums(&manifest), sums(&local_manifest));

@@ -5,6 +5,7 @@
 //! - `table`: a fact table's files, schema checks and validating row stream;
 //! - `rejects`: the rows left out, with their reason.
 
+mod id_set;
 pub mod reference;
 pub mod rejects;
 pub mod source;

@@ -6,8 +6,6 @@
 //! `alsace_moselle`. Accepted rows flow on to DataFusion; rejected rows are recorded with their
 //! reason. Only contract columns are ever read: extra columns (a NIR, names) never enter memory.
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
@@ -34,6 +32,7 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
 
+use super::id_set::IdSet;
 use super::reference::Reference;
 use super::rejects::{Reject, RejectLog};
 use super::source::InputRoot;
@@ -240,9 +239,7 @@ impl PartitionStream for ValidatingPartition {
         );
         // Sized once from the footers' row counts: growing by doubling would briefly hold the
         // old and the new table (1.5× the final size) at every step.
-        validator
-            .seen
-            .reserve(self.files.iter().map(|f| f.rows as usize).sum());
+        validator.seen = IdSet::with_capacity(self.files.iter().map(|f| f.rows as usize).sum());
         let files = self.files.clone();
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
@@ -279,6 +276,8 @@ struct RuledBatch {
     first_row: u64,
     columns: Vec<ArrayRef>,
     verdicts: Vec<Verdict>,
+    /// Per row, the hash of its (caisse, record id) — 0 for rows already rejected.
+    keys: Vec<u128>,
 }
 
 /// Streams the accepted rows of `files`. Row groups are decoded, cast and checked against the
@@ -332,7 +331,7 @@ async fn validate_files(
         for b in batches {
             let name = &files[b.file].name;
             if let Some(accepted) =
-                validator.check_verdicts(name, b.first_row, &b.columns, b.verdicts)?
+                validator.check_verdicts(name, b.first_row, &b.columns, b.verdicts, &b.keys)?
                 && tx.send(Ok(accepted)).await.is_err()
             {
                 return Ok(()); // the consumer stopped (query cancelled)
@@ -385,11 +384,13 @@ async fn rule_row_group(
             .collect();
         let (columns, lost) = canonical_columns(spec, &file.name, &arrays, n)?;
         let verdicts = rule_verdicts(spec, reference, &columns, &lost);
+        let keys = record_keys(spec, &columns, &verdicts);
         out.push(RuledBatch {
             file: unit.file,
             first_row,
             columns,
             verdicts,
+            keys,
         });
         first_row += n as u64;
     }
@@ -483,7 +484,8 @@ pub fn check_batch(
     let (columns, lost) = canonical_columns(spec, file, arrays, n)?;
     let mut validator = Validator::new(spec, TableSource::output_schema(spec), reference);
     let verdicts = rule_verdicts(spec, &validator.reference, &columns, &lost);
-    let accepted = validator.check_verdicts(file, 1, &columns, verdicts)?;
+    let keys = record_keys(spec, &columns, &verdicts);
+    let accepted = validator.check_verdicts(file, 1, &columns, verdicts, &keys)?;
     Ok(CheckedBatch {
         accepted,
         rejects: validator.log,
@@ -555,7 +557,7 @@ struct Validator {
     reference: Arc<Reference>,
     /// 128-bit hashes of (caisse_id, record id) seen so far: duplicates are found in memory
     /// proportional to rows without keeping the ids (collisions: ~1e-20 at 1e9 rows).
-    seen: HashSet<u128, BuildHasherDefault<TakeLow64>>,
+    seen: IdSet,
     /// The set's memory in the run's pool (none outside a query).
     reservation: Option<MemoryReservation>,
     log: RejectLog,
@@ -568,7 +570,7 @@ impl Validator {
             spec,
             schema,
             reference,
-            seen: HashSet::default(),
+            seen: IdSet::default(),
             reservation: None,
             log: RejectLog::default(),
             counts: TableCounts::default(),
@@ -586,6 +588,7 @@ impl Validator {
         first_row: u64,
         columns: &[ArrayRef],
         mut verdicts: Vec<Verdict>,
+        keys: &[u128],
     ) -> Result<Option<RecordBatch>, IngestError> {
         let spec = self.spec;
         let n = columns.first().map_or(0, |c| c.len());
@@ -617,7 +620,17 @@ impl Validator {
             }
             RecordKey::Id(_) => None,
         };
-        self.find_duplicates(&mut verdicts, caisses, key_column, year_column);
+        // Duplicates: the rows accepted so far whose key is already in the set (the first
+        // occurrence in path order is kept; batches arrive in path order).
+        let candidates: Vec<usize> = verdicts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| matches!(v, Verdict::Accepted(_)))
+            .map(|(row, _)| row)
+            .collect();
+        for row in self.seen.insert_rows(keys, &candidates) {
+            verdicts[row] = Verdict::Failed(Failure::Duplicate);
+        }
         let mut keep = BooleanBuilder::with_capacity(n);
         let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
         for (row, verdict) in verdicts.into_iter().enumerate() {
@@ -648,8 +661,7 @@ impl Validator {
             }
         }
         if let Some(reservation) = &mut self.reservation {
-            // A slot of hashbrown holds the 16-byte hash and one control byte.
-            let bytes = self.seen.capacity() * (std::mem::size_of::<u128>() + 1);
+            let bytes = self.seen.allocated_bytes();
             reservation
                 .try_resize(bytes)
                 .map_err(|e| IngestError::Memory {
@@ -695,34 +707,6 @@ impl Validator {
         RecordBatch::try_new(self.schema.clone(), fields)
             .map(Some)
             .map_err(encode)
-    }
-
-    /// Marks as duplicates the rows (accepted so far) whose (caisse, id) was seen before.
-    fn find_duplicates(
-        &mut self,
-        verdicts: &mut [Verdict],
-        caisses: &StringArray,
-        key_column: Option<&StringArray>,
-        year_column: Option<&datafusion::arrow::array::Int64Array>,
-    ) {
-        let mut key = Vec::with_capacity(64);
-        for (row, verdict) in verdicts.iter_mut().enumerate() {
-            let Verdict::Accepted(_) = verdict else {
-                continue;
-            };
-            // (caisse, 0xFF, id): 0xFF never occurs in UTF-8, so the pair is unambiguous.
-            key.clear();
-            key.extend_from_slice(caisses.value(row).as_bytes());
-            key.push(0xFF);
-            match (key_column, year_column) {
-                (Some(k), _) => key.extend_from_slice(k.value(row).as_bytes()),
-                (_, Some(y)) => key.extend_from_slice(&y.value(row).to_le_bytes()),
-                _ => unreachable!("every table has a key"),
-            }
-            if !self.seen.insert(xxhash_rust::xxh3::xxh3_128(&key)) {
-                *verdict = Verdict::Failed(Failure::Duplicate);
-            }
-        }
     }
 
     /// The column at fault and the reason of a failed row, as the rejects print them.
@@ -959,27 +943,44 @@ fn position(spec: &TableSpec, name: &str) -> usize {
         .expect("contract column")
 }
 
-/// The set's keys are already xxh3 hashes: hashing them again (SipHash) would only cost time.
-#[derive(Default)]
-struct TakeLow64(u64);
-
-impl std::hash::Hasher for TakeLow64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u128 keys are hashed; fold anything else for completeness.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
-    }
+/// The hash of each accepted row's (caisse, record id) — (caisse, year) for tables with one row
+/// per caisse and year — for the duplicate check; 0 for rows already rejected. Computed with
+/// the row rules, on every core; only the set inserts follow path order.
+fn record_keys(spec: &TableSpec, columns: &[ArrayRef], verdicts: &[Verdict]) -> Vec<u128> {
+    let position = |name: &str| {
+        spec.columns
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or_else(|| panic!("the contract has {name}"))
+    };
+    let caisses = columns[position("caisse_id")].as_string::<i32>();
+    let (ids, years) = match spec.key {
+        RecordKey::Id(name) => (Some(columns[position(name)].as_string::<i32>()), None),
+        RecordKey::CaisseYear => (
+            None,
+            Some(columns[position("year")].as_primitive::<Int64Type>()),
+        ),
+    };
+    let mut key = Vec::with_capacity(64);
+    verdicts
+        .iter()
+        .enumerate()
+        .map(|(row, verdict)| {
+            let Verdict::Accepted(_) = verdict else {
+                return 0;
+            };
+            // (caisse, 0xFF, id): 0xFF never occurs in UTF-8, so the pair is unambiguous.
+            key.clear();
+            key.extend_from_slice(caisses.value(row).as_bytes());
+            key.push(0xFF);
+            match (ids, years) {
+                (Some(ids), _) => key.extend_from_slice(ids.value(row).as_bytes()),
+                (_, Some(years)) => key.extend_from_slice(&years.value(row).to_le_bytes()),
+                _ => unreachable!("every table has a key"),
+            }
+            xxhash_rust::xxh3::xxh3_128(&key)
+        })
+        .collect()
 }
 
 /// What a row is found to be.

@@ -67,7 +67,7 @@ pub struct Inputs {
 #[derive(Debug, Clone, Serialize)]
 pub struct Reference {
     pub file: String,
-    pub sha256: String,
+    pub blake3: String,
     pub caisses: usize,
     pub organisms: Vec<String>,
 }
@@ -94,7 +94,7 @@ pub struct FileInput {
     pub path: String,
     pub bytes: u64,
     pub rows: u64,
-    pub sha256: String,
+    pub blake3: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
