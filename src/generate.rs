@@ -17,11 +17,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayBuilder, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
-    StringArray, StringBuilder, TimestampMicrosecondArray,
+    Array, ArrayBuilder, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array,
+    RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
-use datafusion::arrow::util::bit_util;
 use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::util::bit_util;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
@@ -339,7 +339,11 @@ impl Text {
         if let Some(v) = self.replaced.get(&row) {
             return v.clone();
         }
-        if self.values.validity_slice().is_some_and(|bits| !bit_util::get_bit(bits, row)) {
+        if self
+            .values
+            .validity_slice()
+            .is_some_and(|bits| !bit_util::get_bit(bits, row))
+        {
             return None;
         }
         let offsets = self.values.offsets_slice();
@@ -399,7 +403,11 @@ impl Rows {
 
     /// The column `name`, created by `make` on first use.
     fn column(&mut self, name: &'static str, make: fn() -> Column) -> &mut Column {
-        let expected = if self.cursor < self.columns.len() { self.cursor } else { 0 };
+        let expected = if self.cursor < self.columns.len() {
+            self.cursor
+        } else {
+            0
+        };
         let index = match self.columns.get(expected) {
             // The same call site passes the same literal: compare addresses before bytes.
             Some((n, _)) if std::ptr::eq(*n, name) || *n == name => expected,
@@ -449,7 +457,10 @@ impl Rows {
     }
 
     fn get(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+        self.columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c)
     }
     fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
         self.columns

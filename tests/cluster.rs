@@ -3,7 +3,9 @@
 //! and every output compared byte for byte with a local run of the same catalogue.
 #![cfg(feature = "cluster")]
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::files_under;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -68,23 +70,6 @@ fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -166,8 +151,7 @@ fn a_scheduler_and_two_executors_give_the_local_results() {
         .map(|(_, bytes)| bytes.len())
         .sum();
     assert!(values > 50_000, "a real catalogue's values: {values} bytes");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&actual["manifest.json"]).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&actual["manifest.json"]).unwrap();
     assert_eq!(manifest["arguments"]["cluster"], serde_json::json!(url));
     let local_manifest: serde_json::Value =
         serde_json::from_slice(&expected["manifest.json"]).unwrap();

@@ -6,6 +6,9 @@
 //! Skipped when moto is not installed, except under CI (`.ci/run` installs it).
 #![cfg(feature = "s3")]
 
+mod common;
+
+use common::files_under;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -119,27 +122,6 @@ fn ok(out: Output) -> String {
     );
     assert!(!text.contains(SECRET), "a credential was printed");
     text
-}
-
-fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Every object under `prefix`, by path relative to it.

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::args::{
-    AnnexArgs, ClusterCommand, CatalogueArgs, GenerateArgs, IndicatorsAction, IndicatorsArgs, RunArgs, TargetsArgs,
-    ValidateArgs,
+    AnnexArgs, CatalogueArgs, ClusterCommand, GenerateArgs, IndicatorsAction, IndicatorsArgs,
+    RunArgs, TargetsArgs, ValidateArgs,
 };
 use super::printer::{Printer, group};
 use crate::catalogue::Catalogue;
@@ -37,12 +37,15 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         suppression_threshold: args.suppression_threshold.map(i64::from),
         memory_limit: args.memory_limit,
         force: args.force,
-        cluster: args.cluster.as_ref().map(|url| crate::compute::ClusterOptions {
-            url: url.clone(),
-            staging: args.cluster_staging.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("parangon-staging-{}", std::process::id()))
+        cluster: args
+            .cluster
+            .as_ref()
+            .map(|url| crate::compute::ClusterOptions {
+                url: url.clone(),
+                staging: args.cluster_staging.clone().unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!("parangon-staging-{}", std::process::id()))
+                }),
             }),
-        }),
     };
     let progress = printer.progress();
     let result = run::run(&options, &progress).await;

@@ -79,12 +79,16 @@ pub async fn stage(mut rows: SendableRecordBatchStream, dir: &Path) -> Result<u6
         let (w, in_file) = match &mut writer {
             Some(open) => open,
             None => {
-                let file = std::fs::File::create(dir.join(format!("part-{file_index:05}.parquet")))?;
+                let file =
+                    std::fs::File::create(dir.join(format!("part-{file_index:05}.parquet")))?;
                 file_index += 1;
                 let properties = WriterProperties::builder()
                     .set_max_row_group_row_count(Some(ROWS_PER_STAGED_FILE / 4))
                     .build();
-                writer.insert((ArrowWriter::try_new(file, schema.clone(), Some(properties))?, 0))
+                writer.insert((
+                    ArrowWriter::try_new(file, schema.clone(), Some(properties))?,
+                    0,
+                ))
             }
         };
         w.write(&batch)?;
@@ -111,8 +115,8 @@ pub fn register_staged(
 ) -> Result<()> {
     let absolute = std::path::absolute(dir)?;
     let url = ListingTableUrl::parse(format!("{}/", absolute.display()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet");
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);
@@ -180,10 +184,7 @@ pub async fn serve_executor(options: &ExecutorOptions) -> Result<()> {
         scheduler_host: options.scheduler.ip().to_string(),
         scheduler_port: options.scheduler.port(),
         vcores: options.concurrent_tasks.unwrap_or(defaults.vcores),
-        work_dir: options
-            .work_dir
-            .as_ref()
-            .map(|d| d.display().to_string()),
+        work_dir: options.work_dir.as_ref().map(|d| d.display().to_string()),
         print_thread_info: false,
         override_function_registry: Some(Arc::new(registry)),
         ..defaults

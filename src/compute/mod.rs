@@ -319,7 +319,9 @@ async fn compute_table(
                 .map_err(query_error)?;
             ctx
         }
-        Some(cluster) => on_cluster(table, cluster, options).await.map_err(query_error)?,
+        Some(cluster) => on_cluster(table, cluster, options)
+            .await
+            .map_err(query_error)?,
     };
     let plan = TablePlan::compile(&ctx, name, parts).await?;
     tracing::debug!(table = name, sql = %plan.sql, "cube query");
@@ -354,7 +356,8 @@ async fn on_cluster(
 ) -> datafusion::error::Result<SessionContext> {
     let name = table.spec.name;
     // The local session only lends its memory pool to the validation (duplicate-id check).
-    let local = session(compute).map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
+    let local =
+        session(compute).map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
     let dir = options.staging.join(name);
     let rows = cluster::stage(table.partition().execute(local.task_ctx()), &dir).await?;
     tracing::debug!(table = name, rows, dir = %dir.display(), "staged for the cluster");

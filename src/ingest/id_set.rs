@@ -170,7 +170,11 @@ mod tests {
         // row 1 was not inserted.
         assert_eq!(repeated, vec![2]);
         assert_eq!(set.len(), 4);
-        assert_eq!(set.insert_rows(&keys, &[1, 4]), vec![1, 4], "9 and 1 (= 0) now seen");
+        assert_eq!(
+            set.insert_rows(&keys, &[1, 4]),
+            vec![1, 4],
+            "9 and 1 (= 0) now seen"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! written column by column, computed with the real catalogue of `pipelines/`.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +16,29 @@ use parangon::catalogue::Catalogue;
 use parangon::compute::{self, ComputeOptions, ComputeOutput, IndicatorValue, Level};
 use parangon::contract;
 use parangon::ingest::{Caisse, Input, reference};
+
+/// Every file under `root` with its bytes, by path relative to `root`: two outputs are compared
+/// file by file with it.
+pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
 
 pub fn pipelines() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")
