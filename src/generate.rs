@@ -273,13 +273,20 @@ fn generate_chunk(
     let file = format!("{}/year={year}/part-{group}.parquet", spec.name);
     let path = dir.join(&file);
     std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-    // Record ids are unique: a dictionary would only be tried and abandoned (as writers
-    // such as Spark's do too), so ids are written plain.
-    let plain = match spec.key {
-        contract::RecordKey::Id(id) => Some(id),
-        contract::RecordKey::CaisseYear => None,
-    };
-    write_parquet(&path, &rows.into_batch(spec), plain)?;
+    // Record ids, amounts and time stamps are (nearly) unique: a dictionary would only be
+    // tried and abandoned, so they are written plain; codes, caisses and dates keep one.
+    let plain: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.ty,
+                contract::LogicalType::Float | contract::LogicalType::Timestamp
+            ) || matches!(spec.key, contract::RecordKey::Id(id) if id == c.name)
+        })
+        .map(|c| c.name)
+        .collect();
+    write_parquet(&path, &rows.into_batch(spec), &plain)?;
     Ok(Some(Chunk {
         table: spec.name,
         rows: count,
@@ -288,12 +295,12 @@ fn generate_chunk(
     }))
 }
 
-fn write_parquet(path: &Path, batch: &RecordBatch, plain: Option<&str>) -> std::io::Result<()> {
+fn write_parquet(path: &Path, batch: &RecordBatch, plain: &[&str]) -> std::io::Result<()> {
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(128 * 1024))
         .set_created_by("parangon generate".into());
-    if let Some(column) = plain {
+    for &column in plain {
         props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
     let props = props.build();
@@ -429,7 +436,31 @@ impl Rows {
             _ => unreachable!("column {name} has one type"),
         }
     }
-    /// A text value written in place (ids): `format_args!` with no intermediate String.
+    /// A record id `{prefix}{year}-{n:0width$}` (`C2024-0000042`), written without the
+    /// formatting machinery: ids are a third of the text generated.
+    fn id(&mut self, name: &'static str, prefix: u8, year: i32, n: usize, width: usize) {
+        let Ok(year @ 1000..=9999) = u32::try_from(year) else {
+            let p = char::from(prefix);
+            return self.text_fmt(name, format_args!("{p}{year}-{n:0width$}"));
+        };
+        let mut buf = [b'0'; 48];
+        buf[0] = prefix;
+        for (i, divisor) in [1000, 100, 10, 1].into_iter().enumerate() {
+            buf[1 + i] = b'0' + (year / divisor % 10) as u8;
+        }
+        buf[5] = b'-';
+        let digits = n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        let len = 6 + digits.max(width);
+        let mut rest = n;
+        for at in (len - digits..len).rev() {
+            buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        let text = std::str::from_utf8(&buf[..len]).expect("ASCII");
+        self.text(name, Some(text));
+    }
+
+    /// A text value written in place: `format_args!` with no intermediate String.
     fn text_fmt(&mut self, name: &'static str, v: std::fmt::Arguments) {
         use std::fmt::Write as _;
         match self.column(name, || Column::Text(Text::default())) {
@@ -648,6 +679,9 @@ struct Gen<'a> {
     slowness: f64,
     /// Horizon of the extraction: records not finished by then are open/unpaid.
     horizon: i32,
+    /// 1 January of `year`, and the number of days of `year`.
+    first_day: i32,
+    days_in_year: i32,
 }
 
 impl<'a> Gen<'a> {
@@ -678,6 +712,8 @@ impl<'a> Gen<'a> {
             volume: options.rows_per_caisse,
             slowness,
             horizon: ymd(last_year, 12, 31),
+            first_day: ymd(year, 1, 1),
+            days_in_year: ymd(year, 12, 31) - ymd(year, 1, 1) + 1,
         }
     }
 
@@ -694,8 +730,7 @@ impl<'a> Gen<'a> {
     /// A day of the year; weekends are rare (offices are closed), and the first open day after
     /// a holiday gets extra weight when `after_holidays` (complaints pile up).
     fn day(&mut self, after_holidays: bool) -> i32 {
-        let first = ymd(self.year, 1, 1);
-        let days = ymd(self.year, 12, 31) - first + 1;
+        let (first, days) = (self.first_day, self.days_in_year);
         loop {
             let d = first + self.rng.random_range(0..days);
             let open = calendar::is_open_day(d, self.caisse.alsace_moselle);
@@ -782,7 +817,7 @@ fn claims(g: &mut Gen, rows: &mut Rows) {
             "FSP" => g.lognormal(40.0, 0.9),
             _ => g.lognormal(450.0, 0.7),
         };
-        rows.text_fmt("claim_id", format_args!("C{}-{n:07}", g.year));
+        rows.id("claim_id", b'C', g.year, n, 7);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.text("kind", Some(kind));
         rows.day("care_date", if g.chance(0.01) { None } else { Some(care) });
@@ -842,7 +877,7 @@ fn pensions(g: &mut Gen, rows: &mut Rows) {
                 (pay <= g.horizon && !g.chance(0.02)).then_some(pay),
             )
         };
-        rows.text_fmt("pension_id", format_args!("P{}-{n:06}", g.year));
+        rows.id("pension_id", b'P', g.year, n, 6);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.text("right_type", Some(right));
         rows.day("filed_date", Some(filed));
@@ -878,7 +913,7 @@ fn calls(g: &mut Gen, rows: &mut Rows) {
             _ => None,
         };
         let talk = (outcome == "agent").then(|| g.lognormal(240.0, 0.6).round() as i64);
-        rows.text_fmt("call_id", format_args!("T{}-{n:07}", g.year));
+        rows.id("call_id", b'T', g.year, n, 7);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.micros(
             "arrived_at",
@@ -907,7 +942,7 @@ fn reclamations(g: &mut Gen, rows: &mut Rows) {
         if closed.is_some_and(|c| c > g.horizon) || g.chance(0.03) {
             closed = None; // still open at extraction
         }
-        rows.text_fmt("reclamation_id", format_args!("R{}-{n:06}", g.year));
+        rows.id("reclamation_id", b'R', g.year, n, 6);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.text("branch", Some(branch));
         let channel = CHANNELS[g.rng.random_range(0..CHANNELS.len())];
@@ -927,7 +962,7 @@ fn emails(g: &mut Gen, rows: &mut Rows) {
         let answer = received + (hours * 3_600_000_000.0) as i64;
         let answered =
             !spam && !g.chance(0.04) && answer <= i64::from(g.horizon + 1) * 86_400_000_000;
-        rows.text_fmt("email_id", format_args!("M{}-{n:06}", g.year));
+        rows.id("email_id", b'M', g.year, n, 6);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.micros("received_at", Some(received));
         rows.micros("first_response_at", answered.then_some(answer));
@@ -991,7 +1026,7 @@ fn controls(g: &mut Gen, rows: &mut Rows) {
         } else {
             0.0
         };
-        rows.text_fmt("control_id", format_args!("Q{}-{n:05}", g.year));
+        rows.id("control_id", b'Q', g.year, n, 5);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.text("branch", Some(branch));
         rows.text(
@@ -1029,7 +1064,7 @@ fn overpayments(g: &mut Gen, rows: &mut Rows) {
         } else {
             (amount * g.rng.random::<f64>() * 100.0).round() / 100.0
         };
-        rows.text_fmt("overpayment_id", format_args!("I{}-{n:05}", g.year));
+        rows.id("overpayment_id", b'I', g.year, n, 5);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.text("branch", Some(branch));
         rows.day("detected_date", Some(g.day(false)));
@@ -1071,7 +1106,7 @@ fn satisfaction(g: &mut Gen, rows: &mut Rows) {
         } else {
             1
         };
-        rows.text_fmt("response_id", format_args!("S{}-{n:05}", g.year));
+        rows.id("response_id", b'S', g.year, n, 5);
         rows.text("caisse_id", Some(&g.caisse.caisse_id));
         rows.day("survey_date", Some(g.day(false)));
         rows.text("channel", Some(channel));
@@ -1122,6 +1157,29 @@ mod tests {
         let read = |d: &Path| std::fs::read(d.join("claims/year=2024/part-0.parquet")).unwrap();
         assert_eq!(read(a.path()), read(b.path()));
         assert_ne!(read(a.path()), read(c.path()));
+    }
+
+    #[test]
+    fn ids_are_written_as_format_would() {
+        let mut rows = Rows::default();
+        let cases = [
+            (b'C', 2024, 42, 7),
+            (b'Q', 2023, 1_234_567, 5),
+            (b'S', 2024, 0, 5),
+        ];
+        for (prefix, year, n, width) in cases {
+            rows.id("id", prefix, year, n, width);
+        }
+        rows.id("id", b'P', 812, 3, 6); // a year of 3 digits goes through format!
+        let expected = [
+            "C2024-0000042",
+            "Q2023-1234567",
+            "S2024-00000",
+            "P812-000003",
+        ];
+        for (row, want) in expected.iter().enumerate() {
+            assert_eq!(rows.get_text("id", row).as_deref(), Some(*want));
+        }
     }
 
     #[test]

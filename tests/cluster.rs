@@ -182,9 +182,10 @@ fn an_unreachable_scheduler_is_a_clear_error_and_publishes_nothing() {
         .output()
         .unwrap());
     let url = format!("df://127.0.0.1:{}", free_port());
+    let staging = tmp.path().join("staging");
     let result = parangon()
         .args(["run", "-q", "--input", &s(&data), "--output", &s(&out)])
-        .args(["--cluster", &url])
+        .args(["--cluster", &url, "--cluster-staging", &s(&staging)])
         .output()
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
@@ -192,4 +193,7 @@ fn an_unreachable_scheduler_is_a_clear_error_and_publishes_nothing() {
     assert!(stderr.contains(&url), "{stderr}");
     assert!(stderr.contains("parangon cluster scheduler"), "{stderr}");
     assert!(!out.exists(), "nothing published");
+    // The first table was staged before the scheduler was found missing: its rows are gone.
+    let left: Vec<_> = std::fs::read_dir(&staging).unwrap().collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
 }

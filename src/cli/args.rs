@@ -53,6 +53,10 @@ pub enum ClusterCommand {
         /// Port of its gRPC service (the scheduler pushes tasks to it).
         #[arg(long, default_value_t = 50052)]
         grpc_port: u16,
+        /// Host name or address the scheduler and the other machines reach this executor by
+        /// (default: the --bind address; set it when binding 0.0.0.0).
+        #[arg(long, value_name = "HOST")]
+        advertise: Option<String>,
         /// The scheduler's address.
         #[arg(long, default_value = "127.0.0.1:50050")]
         scheduler: std::net::SocketAddr,

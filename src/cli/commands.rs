@@ -52,8 +52,8 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
     if args.cluster_staging.is_none()
         && let Some(cluster) = &options.cluster
     {
-        // The default staging folder is this run's own; its table folders are already gone.
-        std::fs::remove_dir(&cluster.staging).ok();
+        // The default staging folder is this run's own: nothing in it outlives the run.
+        std::fs::remove_dir_all(&cluster.staging).ok();
     }
     let summary = result?;
     if summary.unchanged {
@@ -312,6 +312,7 @@ pub async fn cluster(command: &ClusterCommand, printer: Printer) -> Result<Outco
             bind,
             grpc_port,
             scheduler,
+            advertise,
             concurrent_tasks,
             work_dir,
         } => {
@@ -321,6 +322,7 @@ pub async fn cluster(command: &ClusterCommand, printer: Printer) -> Result<Outco
             let options = ExecutorOptions {
                 bind: *bind,
                 grpc_port: *grpc_port,
+                advertise: advertise.clone().unwrap_or_else(|| bind.ip().to_string()),
                 scheduler: *scheduler,
                 concurrent_tasks: *concurrent_tasks,
                 work_dir: work_dir.clone(),

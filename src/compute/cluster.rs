@@ -159,6 +159,8 @@ pub struct ExecutorOptions {
     pub bind: SocketAddr,
     /// Port of the gRPC service the scheduler pushes tasks to.
     pub grpc_port: u16,
+    /// Host name or address others reach this executor by.
+    pub advertise: String,
     pub scheduler: SocketAddr,
     /// Tasks run at once (default: the number of cores).
     pub concurrent_tasks: Option<usize>,
@@ -178,7 +180,7 @@ pub async fn serve_executor(options: &ExecutorOptions) -> Result<()> {
     let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
         bind_host: options.bind.ip().to_string(),
-        external_host: Some(options.bind.ip().to_string()),
+        external_host: Some(options.advertise.clone()),
         port: options.bind.port(),
         grpc_port: options.grpc_port,
         scheduler_host: options.scheduler.ip().to_string(),

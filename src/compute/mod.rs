@@ -307,6 +307,26 @@ async fn compute_table(
             },
         },
     };
+    let result = run_cube(table, parts, options, &query_error).await;
+    // The staged rows are only needed by this query: removed whether it succeeded or not.
+    if let Some(cluster) = &options.cluster {
+        let staged = cluster.staging.join(name);
+        if staged.exists()
+            && let Err(e) = std::fs::remove_dir_all(&staged)
+        {
+            tracing::warn!(table = name, "could not remove {}: {e}", staged.display());
+        }
+    }
+    result
+}
+
+async fn run_cube(
+    table: &TableSource,
+    parts: &[(&Indicator, Part)],
+    options: &ComputeOptions,
+    query_error: &dyn Fn(datafusion::error::DataFusionError) -> ComputeError,
+) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
+    let name = table.spec.name;
     let ctx = match &options.cluster {
         None => {
             let ctx = session(options)?;
@@ -337,11 +357,6 @@ async fn compute_table(
         .map_err(query_error)?;
     if let Some(fatal) = table.take_fatal() {
         return Err(ComputeError::Ingest(fatal));
-    }
-    if let Some(cluster) = &options.cluster
-        && let Err(e) = std::fs::remove_dir_all(cluster.staging.join(name))
-    {
-        tracing::warn!(table = name, "could not remove the staged rows: {e}");
     }
     Ok((plan, cube, spills(physical.as_ref())))
 }
