@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::files_under;
+use common::{files_under, ok};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process killed when the test ends, pass or fail.
@@ -61,17 +61,6 @@ fn wait_listening(service: &mut Service, port: u16, log: &Path) {
     }
 }
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_scheduler_and_two_executors_give_the_local_results() {
     let tmp = tempfile::tempdir().unwrap();
@@ -113,20 +102,20 @@ fn a_scheduler_and_two_executors_give_the_local_results() {
     }
 
     let data = path("data");
-    ok(parangon()
+    ok(&parangon()
         .args(["generate", "-q", "--output", &s(&data), "--caisses", "6"])
         .args(["--years", "2023,2024", "--rows-per-caisse", "400"])
         .output()
         .unwrap());
     let local = path("local");
-    ok(parangon()
+    ok(&parangon()
         .args(["run", "-q", "--input", &s(&data), "--output", &s(&local)])
         .output()
         .unwrap());
     let on_cluster = path("cluster");
     let staging = path("staging");
     let url = format!("df://{scheduler_addr}");
-    let printed = ok(parangon()
+    let printed = ok(&parangon()
         .args(["run", "--input", &s(&data), "--output", &s(&on_cluster)])
         .args(["--cluster", &url, "--cluster-staging", &s(&staging)])
         .output()
@@ -176,7 +165,7 @@ fn an_unreachable_scheduler_is_a_clear_error_and_publishes_nothing() {
     let data = tmp.path().join("data");
     let out = tmp.path().join("out");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    ok(parangon()
+    ok(&parangon()
         .args(["generate", "-q", "--output", &s(&data), "--caisses", "5"])
         .args(["--years", "2024", "--rows-per-caisse", "50"])
         .output()

@@ -107,14 +107,9 @@ fn parangon(moto: &Moto, args: &[&str], fault: Option<&str>) -> Command {
     cmd
 }
 
+/// The run succeeded, and printed no credential (stdout and stderr).
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ok(&out);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -17,6 +17,19 @@ use parangon::compute::{self, ComputeOptions, ComputeOutput, IndicatorValue, Lev
 use parangon::contract;
 use parangon::ingest::{Caisse, Input, reference};
 
+/// Asserts that a run of the binary succeeded (printing its output if not) and returns its
+/// stdout.
+pub fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Every file under `root` with its bytes, by path relative to `root`: two outputs are compared
 /// file by file with it.
 pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
