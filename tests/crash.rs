@@ -3,6 +3,8 @@
 //! three points — after computing, half-way through writing, just before the switch — and the
 //! previous outputs must be intact and complete; the next run must succeed and clean up.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -52,7 +54,7 @@ fn run(data: &Path, out: &Path, extra: &[&str]) -> bool {
 
 /// Starts a run that pauses at `point`, waits until it says so, then SIGKILLs it.
 fn kill_at(data: &Path, out: &Path, point: &str) {
-    let mut child = parangon()
+    let child = parangon()
         .args([
             "-q",
             "run",
@@ -67,14 +69,7 @@ fn kill_at(data: &Path, out: &Path, point: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let reached = stderr
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.contains(&format!("fault pause at {point}")));
-    assert!(reached, "the run never reached {point}");
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    common::kill_when_paused(child, point);
 }
 
 #[test]

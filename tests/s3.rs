@@ -148,19 +148,12 @@ async fn pointer(store: &impl ObjectStore) -> serde_json::Value {
 
 /// Starts a run that pauses at `point`, waits until it says so, then SIGKILLs it.
 fn kill_at(moto: &Moto, args: &[&str], point: &str) {
-    let mut child = parangon(moto, args, Some(point))
+    let child = parangon(moto, args, Some(point))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let reached = stderr
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.contains(&format!("fault pause at {point}")));
-    assert!(reached, "the run never reached {point}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    common::kill_when_paused(child, point);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -592,34 +592,7 @@ impl Validator {
     ) -> Result<Option<RecordBatch>, IngestError> {
         let spec = self.spec;
         let n = columns.first().map_or(0, |c| c.len());
-        let caisse_idx = spec
-            .columns
-            .iter()
-            .position(|c| c.name == "caisse_id")
-            .expect("caisse_id");
-        let caisses = columns[caisse_idx].as_string::<i32>();
-        let key_column: Option<&StringArray> = match spec.key {
-            RecordKey::Id(name) => {
-                let i = spec
-                    .columns
-                    .iter()
-                    .position(|c| c.name == name)
-                    .expect("key column");
-                Some(columns[i].as_string::<i32>())
-            }
-            RecordKey::CaisseYear => None,
-        };
-        let year_column = match spec.key {
-            RecordKey::CaisseYear => {
-                let i = spec
-                    .columns
-                    .iter()
-                    .position(|c| c.name == "year")
-                    .expect("year");
-                Some(columns[i].as_primitive::<Int64Type>())
-            }
-            RecordKey::Id(_) => None,
-        };
+        let (caisses, key_column, year_column) = key_columns(spec, columns);
         // Duplicates: the rows accepted so far whose key is already in the set (the first
         // occurrence in path order is kept; batches arrive in path order).
         let candidates: Vec<usize> = verdicts
@@ -943,10 +916,16 @@ fn position(spec: &TableSpec, name: &str) -> usize {
         .expect("contract column")
 }
 
-/// The hash of each accepted row's (caisse, record id) — (caisse, year) for tables with one row
-/// per caisse and year — for the duplicate check; 0 for rows already rejected. Computed with
-/// the row rules, on every core; only the set inserts follow path order.
-fn record_keys(spec: &TableSpec, columns: &[ArrayRef], verdicts: &[Verdict]) -> Vec<u128> {
+/// The columns that identify a record: `caisse_id`, and the record id or, for tables with one
+/// row per caisse and year, `year`.
+fn key_columns<'a>(
+    spec: &TableSpec,
+    columns: &'a [ArrayRef],
+) -> (
+    &'a StringArray,
+    Option<&'a StringArray>,
+    Option<&'a datafusion::arrow::array::Int64Array>,
+) {
     let position = |name: &str| {
         spec.columns
             .iter()
@@ -954,13 +933,25 @@ fn record_keys(spec: &TableSpec, columns: &[ArrayRef], verdicts: &[Verdict]) -> 
             .unwrap_or_else(|| panic!("the contract has {name}"))
     };
     let caisses = columns[position("caisse_id")].as_string::<i32>();
-    let (ids, years) = match spec.key {
-        RecordKey::Id(name) => (Some(columns[position(name)].as_string::<i32>()), None),
+    match spec.key {
+        RecordKey::Id(name) => (
+            caisses,
+            Some(columns[position(name)].as_string::<i32>()),
+            None,
+        ),
         RecordKey::CaisseYear => (
+            caisses,
             None,
             Some(columns[position("year")].as_primitive::<Int64Type>()),
         ),
-    };
+    }
+}
+
+/// The hash of each accepted row's (caisse, record id) — (caisse, year) for tables with one row
+/// per caisse and year — for the duplicate check; 0 for rows already rejected. Computed with
+/// the row rules, on every core; only the set inserts follow path order.
+fn record_keys(spec: &TableSpec, columns: &[ArrayRef], verdicts: &[Verdict]) -> Vec<u128> {
+    let (caisses, ids, years) = key_columns(spec, columns);
     let mut key = Vec::with_capacity(64);
     verdicts
         .iter()

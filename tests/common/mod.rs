@@ -30,6 +30,20 @@ pub fn ok(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Waits until a run started with `PARANGON_FAULT_PAUSE=<point>:…` (stderr piped) says it
+/// paused at `point`, then SIGKILLs it: a crash at a chosen place.
+pub fn kill_when_paused(mut child: std::process::Child, point: &str) {
+    use std::io::BufRead;
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+    let reached = stderr
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains(&format!("fault pause at {point}")));
+    assert!(reached, "the run never reached {point}");
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+}
+
 /// Every file under `root` with its bytes, by path relative to `root`: two outputs are compared
 /// file by file with it.
 pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
