@@ -84,6 +84,10 @@ pub enum IngestError {
         message: String,
     },
     #[error(
+        "{table}: the duplicate-id check could not use its temporary files ({message})\n  hint: free space in the temporary folder (TMPDIR), or raise --memory-limit so that the check fits in memory"
+    )]
+    Spill { table: String, message: String },
+    #[error(
         "{file}: cannot decode row group data: {message}\n  hint: the file is damaged (truncated or altered after it was written): re-export it"
     )]
     Decode { file: String, message: String },

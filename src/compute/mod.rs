@@ -186,9 +186,10 @@ pub async fn compute(
         if parts.is_empty() {
             table.drain().await?;
         } else {
-            let (plan, cube, spilled) = compute_table(table, &parts, options).await?;
+            let (plan, cube, deductions, spilled) = compute_table(table, &parts, options).await?;
             spill = spilled;
-            let bases = rollup::base_cells(&plan, &cube, &input.reference, &mut interner)?;
+            let bases =
+                rollup::base_cells(&plan, &cube, deductions, &input.reference, &mut interner)?;
             for (compiled, base) in plan.indicators.iter().zip(bases) {
                 let def = &compiled.def;
                 let key = (def.id.clone(), def.definition.clone());
@@ -214,7 +215,9 @@ pub async fn compute(
             }
         }
         let mut run = table_run(table, started.elapsed().as_secs_f64());
-        (run.spill_files, run.spilled_bytes) = spill;
+        // The cube's spills, and the duplicate check's (a table beyond its budget).
+        let checked = *table.spilled.lock().expect("spilled");
+        (run.spill_files, run.spilled_bytes) = (spill.0 + checked.0, spill.1 + checked.1);
         observer.table_finished(name, &run.counts);
         output.tables.push(run);
     }
@@ -278,12 +281,13 @@ fn parts_of<'a>(catalogue: &'a Catalogue, table: &str) -> Vec<(&'a Indicator, Pa
     parts
 }
 
-/// Runs the cube query of one table (its only scan) and returns the plan and the cube.
+/// Runs the cube query of one table (its only scan) and returns the plan, the cube, what to
+/// deduct from it (duplicates found after they were streamed) and the spill counts.
 async fn compute_table(
     table: &TableSource,
     parts: &[(&Indicator, Part)],
     options: &ComputeOptions,
-) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
+) -> Result<(TablePlan, Vec<RecordBatch>, rollup::Deductions, (u64, u64)), ComputeError> {
     let name = table.spec.name;
     let query_error = |source: datafusion::error::DataFusionError| match table.take_fatal() {
         Some(ingest) => ComputeError::Ingest(ingest),
@@ -307,7 +311,12 @@ async fn compute_table(
             },
         },
     };
-    let result = run_cube(table, parts, options, &query_error).await;
+    let result = match run_cube(table, parts, options, &query_error).await {
+        Ok((plan, cube, spilled)) => deductions(table, &plan, options, &query_error)
+            .await
+            .map(|deductions| (plan, cube, deductions, spilled)),
+        Err(e) => Err(e),
+    };
     // The staged rows are only needed by this query: removed whether it succeeded or not.
     if let Some(cluster) = &options.cluster {
         let staged = cluster.staging.join(name);
@@ -318,6 +327,41 @@ async fn compute_table(
         }
     }
     result
+}
+
+/// The cube of the rows the deferred duplicate check rejected after they were streamed (and
+/// counted in the cube): the same query, on those rows only, here (they are few, and a
+/// cluster never sees them apart).
+async fn deductions(
+    table: &TableSource,
+    plan: &TablePlan,
+    options: &ComputeOptions,
+    query_error: &dyn Fn(datafusion::error::DataFusionError) -> ComputeError,
+) -> Result<rollup::Deductions, ComputeError> {
+    let Some(duplicates) = table.duplicates.lock().expect("duplicates slot").take() else {
+        return Ok(rollup::Deductions::default());
+    };
+    tracing::debug!(
+        table = plan.table,
+        rows = duplicates.rows,
+        "deducting duplicates"
+    );
+    let ctx = session(options)?;
+    let provider = StreamingTable::try_new(
+        TableSource::output_schema(table.spec),
+        vec![duplicates.partition()],
+    )
+    .map_err(query_error)?;
+    ctx.register_table(table.spec.name, Arc::new(provider))
+        .map_err(query_error)?;
+    let cube = ctx
+        .sql(&plan.sql)
+        .await
+        .map_err(query_error)?
+        .collect()
+        .await
+        .map_err(query_error)?;
+    rollup::Deductions::read(plan, &cube)
 }
 
 async fn run_cube(

@@ -155,17 +155,62 @@ impl Base {
     }
 }
 
-/// Reads the cube of `plan`: one [`Base`] per compiled indicator, in the plan's order.
+/// The cube of rows that were counted in a table's cube but are duplicates found afterwards
+/// (the deferred duplicate check of a large table, `crate::ingest`), by cube cell: their
+/// measures are subtracted from the cube's before anything reads it. Every measure is a count
+/// or an exact sum, so the difference is the cube the in-memory check would have given: a
+/// cell left with no row has only zero measures, which [`base_cells`] skips as it skips the
+/// cells that do not exist.
+#[derive(Debug, Default)]
+pub struct Deductions(HashMap<CubeKey, Vec<i128>>);
+
+/// The grouping values of a cube row: caisse and keys.
+type CubeKey = (String, Vec<Option<KeyValue>>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyValue {
+    Int(i64),
+    Text(String),
+}
+
+impl Deductions {
+    pub fn read(plan: &TablePlan, cube: &[RecordBatch]) -> Result<Self, ComputeError> {
+        let mut cells: HashMap<CubeKey, Vec<i128>> = HashMap::new();
+        for batch in cube {
+            let columns = CubeColumns::read(plan, batch)?;
+            for row in 0..batch.num_rows() {
+                let cell = cells
+                    .entry(columns.key(row))
+                    .or_insert_with(|| vec![0; plan.measures.len()]);
+                for (m, total) in cell.iter_mut().enumerate() {
+                    *total += columns.measure(m, row).unwrap_or(0);
+                }
+            }
+        }
+        Ok(Self(cells))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Reads the cube of `plan`, less `deductions`: one [`Base`] per compiled indicator, in the
+/// plan's order.
 pub fn base_cells(
     plan: &TablePlan,
     cube: &[RecordBatch],
+    mut deductions: Deductions,
     reference: &Reference,
     interner: &mut Interner,
 ) -> Result<Vec<Base>, ComputeError> {
     // Step 1: per indicator, cube rows → (caisse, period, dimension value) accumulators.
     let mut base: Vec<Base> = vec![Base::default(); plan.indicators.len()];
     for batch in cube {
-        let columns = CubeColumns::read(plan, batch)?;
+        let mut columns = CubeColumns::read(plan, batch)?;
+        if !deductions.is_empty() {
+            columns.deduct(&mut deductions);
+        }
         for row in 0..batch.num_rows() {
             let caisse_id = columns.caisse.value(row);
             let Some(caisse) = reference.index_of(caisse_id) else {
@@ -217,6 +262,16 @@ pub fn base_cells(
                 }
             }
         }
+    }
+    if !deductions.is_empty() {
+        // Each duplicate was streamed once, so its cell is in the cube: a bug otherwise.
+        return Err(ComputeError::Query {
+            table: plan.table.clone(),
+            source: datafusion::error::DataFusionError::Execution(format!(
+                "{} cells of duplicate rows are not in the cube (a parangon bug: please report it)",
+                deductions.0.len()
+            )),
+        });
     }
     Ok(base)
 }
@@ -463,6 +518,32 @@ impl CubeColumns {
 
     fn measure(&self, m: usize, row: usize) -> Option<i128> {
         self.measures[m][row]
+    }
+
+    fn key(&self, row: usize) -> CubeKey {
+        let keys = self
+            .keys
+            .iter()
+            .map(|k| match k {
+                KeyColumn::Int(a) => a.is_valid(row).then(|| KeyValue::Int(a.value(row))),
+                KeyColumn::Text(a) => a
+                    .is_valid(row)
+                    .then(|| KeyValue::Text(a.value(row).to_string())),
+            })
+            .collect();
+        (self.caisse.value(row).to_string(), keys)
+    }
+
+    /// Subtracts the deductions of this batch's cells (and removes them from `deductions`).
+    fn deduct(&mut self, deductions: &mut Deductions) {
+        for row in 0..self.caisse.len() {
+            if let Some(less) = deductions.0.remove(&self.key(row)) {
+                for (m, less) in less.into_iter().enumerate() {
+                    let value = &mut self.measures[m][row];
+                    *value = Some(value.unwrap_or(0) - less);
+                }
+            }
+        }
     }
 }
 

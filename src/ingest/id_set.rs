@@ -35,6 +35,11 @@ impl IdSet {
         set
     }
 
+    /// Bytes of a set built [`IdSet::with_capacity`]`(keys)`.
+    pub fn bytes_for(keys: usize) -> usize {
+        Self::slots_for(keys) * std::mem::size_of::<u128>()
+    }
+
     fn slots_for(keys: usize) -> usize {
         (keys.saturating_mul(MAX_LOAD_DENOMINATOR) / MAX_LOAD_NUMERATOR + 1).max(1024)
     }

@@ -6,6 +6,7 @@
 //! - `rejects`: the rows left out, with their reason.
 
 mod id_set;
+mod key_spill;
 pub mod reference;
 pub mod rejects;
 pub mod source;

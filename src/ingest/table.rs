@@ -33,6 +33,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
 
 use super::id_set::IdSet;
+use super::key_spill::KeySpill;
 use super::reference::Reference;
 use super::rejects::{Reject, RejectLog};
 use super::source::InputRoot;
@@ -77,6 +78,93 @@ pub struct TableSource {
     pub counts: Arc<Mutex<TableCounts>>,
     /// The error that stopped the stream, if any (DataFusion carries only its text).
     pub fatal: Arc<Mutex<Option<IngestError>>>,
+    /// Duplicates found after they were streamed (a table beyond the duplicate check's
+    /// memory budget, [`KeySpill`]): the cube must take them out again.
+    pub duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
+    /// Files and bytes the duplicate check spilled (0 when it ran in memory).
+    pub spilled: Arc<Mutex<(u64, u64)>>,
+}
+
+/// The duplicate check keeps its set in memory up to this size, and beyond it partitions the
+/// keys to disk ([`KeySpill`]): 128 MiB is a set of ~6.6 M rows. A quarter of the memory limit
+/// when that is smaller, so that the cube keeps most of the pool.
+const DUPLICATE_SET_BUDGET: usize = 128 << 20;
+
+fn duplicate_budget(pool: &dyn datafusion::execution::memory_pool::MemoryPool) -> usize {
+    match pool.memory_limit() {
+        datafusion::execution::memory_pool::MemoryLimit::Finite(limit) => {
+            DUPLICATE_SET_BUDGET.min(limit / 4)
+        }
+        _ => DUPLICATE_SET_BUDGET,
+    }
+}
+
+/// Accepted rows streamed before the deferred duplicate check found them to be later
+/// occurrences (in the stream's schema, in path order), kept in an Arrow IPC temporary file.
+pub struct DeferredDuplicates {
+    pub rows: u64,
+    schema: SchemaRef,
+    file: Arc<dyn datafusion::execution::SpillFile>,
+}
+
+impl std::fmt::Debug for DeferredDuplicates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DeferredDuplicates({} rows in {:?})",
+            self.rows,
+            self.file.path()
+        )
+    }
+}
+
+impl DeferredDuplicates {
+    /// A partition that streams the rows back, for the query that takes them out of the cube.
+    pub fn partition(&self) -> Arc<dyn PartitionStream> {
+        Arc::new(DuplicateRows {
+            schema: self.schema.clone(),
+            file: self.file.clone(),
+        })
+    }
+}
+
+struct DuplicateRows {
+    schema: SchemaRef,
+    file: Arc<dyn datafusion::execution::SpillFile>,
+}
+
+impl std::fmt::Debug for DuplicateRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DuplicateRows({:?})", self.file.path())
+    }
+}
+
+impl PartitionStream for DuplicateRows {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+        let open = || -> Result<_, datafusion::error::DataFusionError> {
+            let path = self.file.path().ok_or_else(|| {
+                datafusion::error::DataFusionError::Execution("no local spill file".into())
+            })?;
+            let file = std::io::BufReader::new(std::fs::File::open(path)?);
+            Ok(datafusion::arrow::ipc::reader::StreamReader::try_new(
+                file, None,
+            )?)
+        };
+        let batches: Box<dyn Iterator<Item = datafusion::error::Result<RecordBatch>> + Send> =
+            match open() {
+                Ok(reader) => Box::new(reader.map(|b| b.map_err(Into::into))),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            futures::stream::iter(batches),
+        ))
+    }
 }
 
 #[allow(deprecated)] // ParquetObjectReader, see the import
@@ -155,6 +243,8 @@ impl TableSource {
             log: Arc::new(Mutex::new(RejectLog::default())),
             counts: Arc::new(Mutex::new(TableCounts::default())),
             fatal: Arc::new(Mutex::new(None)),
+            duplicates: Arc::new(Mutex::new(None)),
+            spilled: Arc::new(Mutex::new((0, 0))),
         }))
     }
 
@@ -184,6 +274,8 @@ impl TableSource {
             log: self.log.clone(),
             counts: self.counts.clone(),
             fatal: self.fatal.clone(),
+            duplicates: self.duplicates.clone(),
+            spilled: self.spilled.clone(),
         })
     }
 
@@ -220,6 +312,8 @@ struct ValidatingPartition {
     log: Arc<Mutex<RejectLog>>,
     counts: Arc<Mutex<TableCounts>>,
     fatal: Arc<Mutex<Option<IngestError>>>,
+    duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
+    spilled: Arc<Mutex<(u64, u64)>>,
 }
 
 impl PartitionStream for ValidatingPartition {
@@ -238,14 +332,29 @@ impl PartitionStream for ValidatingPartition {
                 .register(ctx.memory_pool()),
         );
         // Sized once from the footers' row counts: growing by doubling would briefly hold the
-        // old and the new table (1.5× the final size) at every step.
-        validator.seen = IdSet::with_capacity(self.files.iter().map(|f| f.rows as usize).sum());
+        // old and the new table (1.5× the final size) at every step. Beyond the budget, the
+        // keys go to disk and the check runs once the table is read ([`KeySpill`]).
+        let rows: usize = self.files.iter().map(|f| f.rows as usize).sum();
+        let budget = duplicate_budget(ctx.memory_pool().as_ref());
+        if IdSet::bytes_for(rows) <= budget {
+            validator.seen = IdSet::with_capacity(rows);
+        } else {
+            validator.deferred = Some(Deferral {
+                disk: ctx.runtime_env().disk_manager.clone(),
+                rows,
+                budget,
+            });
+        }
         let files = self.files.clone();
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
+        let (duplicates, spilled) = (self.duplicates.clone(), self.spilled.clone());
         let spec = self.spec;
         builder.spawn(async move {
-            if let Err(e) = validate_files(&root, spec, &files, &mut validator, &tx).await {
+            let result = validate_files(&root, spec, &files, &mut validator, &tx).await;
+            *duplicates.lock().expect("duplicates slot") = validator.duplicates.take();
+            *spilled.lock().expect("spilled") = validator.spilled;
+            if let Err(e) = result {
                 let message = e.to_string();
                 *fatal.lock().expect("fatal slot") = Some(e);
                 let _ = tx
@@ -262,6 +371,7 @@ impl PartitionStream for ValidatingPartition {
 }
 
 /// One row group of one file: the unit decoded and checked in parallel.
+#[derive(Clone)]
 struct Unit {
     file: usize,
     row_group: usize,
@@ -292,6 +402,26 @@ async fn validate_files(
     validator: &mut Validator,
     tx: &tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
 ) -> Result<(), IngestError> {
+    let spill_error = |e: &dyn std::fmt::Display| IngestError::Spill {
+        table: spec.name.to_string(),
+        message: e.to_string(),
+    };
+    if let Some(deferral) = &validator.deferred {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        validator.spill = Some(
+            KeySpill::create(&deferral.disk, deferral.rows, deferral.budget, threads)
+                .map_err(|e| spill_error(&e))?,
+        );
+    }
+    // Ordinal (0-based, over the files in path order) of each file's first row.
+    let offsets: Vec<u64> = files
+        .iter()
+        .scan(0, |next, f| {
+            let first = *next;
+            *next += f.rows;
+            Some(first)
+        })
+        .collect();
     let mut units = Vec::new();
     for (index, file) in files.iter().enumerate() {
         let mut reader = ParquetObjectReader::new(root.store.clone(), file.meta.location.clone())
@@ -316,6 +446,7 @@ async fn validate_files(
     }
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let reference = validator.reference.clone();
+    let deferred_units = validator.spill.is_some().then(|| units.clone());
     let mut ruled = futures::stream::iter(units)
         .map(|unit| {
             let (root, file, reference) =
@@ -330,14 +461,140 @@ async fn validate_files(
         })??;
         for b in batches {
             let name = &files[b.file].name;
-            if let Some(accepted) =
-                validator.check_verdicts(name, b.first_row, &b.columns, b.verdicts, &b.keys)?
-                && tx.send(Ok(accepted)).await.is_err()
+            let ordinal = offsets[b.file] + b.first_row - 1;
+            if let Some(accepted) = validator.check_verdicts(
+                name,
+                b.first_row,
+                ordinal,
+                &b.columns,
+                b.verdicts,
+                &b.keys,
+            )? && tx.send(Ok(accepted)).await.is_err()
             {
                 return Ok(()); // the consumer stopped (query cancelled)
             }
         }
     }
+    if let (Some(spill), Some(units)) = (validator.spill.take(), deferred_units) {
+        resolve_deferred(root, spec, files, &offsets, units, spill, validator).await?;
+    }
+    Ok(())
+}
+
+/// The end of a deferred duplicate check ([`KeySpill`]): finds the later occurrences, re-reads
+/// their row groups to reject them (rejects back in path order, counts reconciled) and keeps
+/// them, in the stream's schema, for the cube to take out ([`DeferredDuplicates`]).
+#[allow(clippy::too_many_arguments)]
+async fn resolve_deferred(
+    root: &InputRoot,
+    spec: &'static TableSpec,
+    files: &[TableFile],
+    offsets: &[u64],
+    units: Vec<Unit>,
+    spill: KeySpill,
+    validator: &mut Validator,
+) -> Result<(), IngestError> {
+    let spill_error = |e: &dyn std::fmt::Display| IngestError::Spill {
+        table: spec.name.to_string(),
+        message: e.to_string(),
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // The replay's sets, one per thread, are accounted like the in-memory set.
+    if let Some(reservation) = &mut validator.reservation {
+        let bytes = spill.largest_set_bytes() * threads.min(spill.partitions());
+        reservation
+            .try_resize(bytes)
+            .map_err(|e| IngestError::Memory {
+                file: spec.name.to_string(),
+                needed: bytes,
+                message: e.to_string(),
+            })?;
+    }
+    validator.spilled = (spill.partitions() as u64, spill.bytes());
+    let repeated = tokio::task::spawn_blocking(move || spill.resolve(threads))
+        .await
+        .map_err(|e| spill_error(&e))?
+        .map_err(|e| spill_error(&e))?;
+    if let Some(reservation) = &mut validator.reservation {
+        reservation.free();
+    }
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let disk = &validator.deferred.as_ref().expect("deferred check").disk;
+    let file = disk
+        .create_tmp_file("duplicate rows")
+        .map_err(|e| spill_error(&e))?;
+    let sink = std::io::BufWriter::new(file.open_writer().map_err(|e| spill_error(&e))?);
+    let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(sink, &validator.schema)
+        .map_err(|e| spill_error(&e))?;
+    let reference = validator.reference.clone();
+    let mut next = 0;
+    for unit in units {
+        let first = offsets[unit.file] + unit.first_row - 1;
+        let rows = unit
+            .metadata
+            .metadata()
+            .row_group(unit.row_group)
+            .num_rows() as u64;
+        let from = next;
+        while next < repeated.len() && repeated[next] < first + rows {
+            next += 1;
+        }
+        if from == next {
+            continue;
+        }
+        let ordinals = &repeated[from..next];
+        let file_index = unit.file;
+        for b in rule_row_group(root, spec, &files[file_index], unit, &reference).await? {
+            let base = offsets[b.file] + b.first_row - 1;
+            let n = b.verdicts.len() as u64;
+            let rows: Vec<usize> = ordinals
+                .iter()
+                .filter(|&&o| o >= base && o < base + n)
+                .map(|&o| (o - base) as usize)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let batch = validator.reject_deferred(
+                &files[b.file].name,
+                b.first_row,
+                &b.columns,
+                &b.verdicts,
+                &rows,
+            )?;
+            writer.write(&batch).map_err(|e| spill_error(&e))?;
+        }
+    }
+    writer.finish().map_err(|e| spill_error(&e))?;
+    writer
+        .into_inner()
+        .map_err(|e| spill_error(&e))?
+        .into_inner()
+        .map_err(|e| spill_error(&e.into_error()))?
+        .finish()
+        .map_err(|e| spill_error(&e))?;
+    validator.spilled.0 += 1;
+    validator.spilled.1 += file
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.len());
+    validator.duplicates = Some(DeferredDuplicates {
+        rows: repeated.len() as u64,
+        schema: validator.schema.clone(),
+        file,
+    });
+    // The deferred rejects were appended last: back to file, then row order.
+    let position: std::collections::HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    validator
+        .log
+        .rows
+        .sort_by_key(|r| (position.get(r.source_file.as_str()).copied(), r.row_number));
     Ok(())
 }
 
@@ -485,7 +742,7 @@ pub fn check_batch(
     let mut validator = Validator::new(spec, TableSource::output_schema(spec), reference);
     let verdicts = rule_verdicts(spec, &validator.reference, &columns, &lost);
     let keys = record_keys(spec, &columns, &verdicts);
-    let accepted = validator.check_verdicts(file, 1, &columns, verdicts, &keys)?;
+    let accepted = validator.check_verdicts(file, 1, 0, &columns, verdicts, &keys)?;
     Ok(CheckedBatch {
         accepted,
         rejects: validator.log,
@@ -550,6 +807,13 @@ fn utc_to_paris(micros: i64) -> i64 {
     }
 }
 
+fn encode_error(file: &str, e: datafusion::arrow::error::ArrowError) -> IngestError {
+    IngestError::Decode {
+        file: file.to_string(),
+        message: e.to_string(),
+    }
+}
+
 /// Row checks of the contract, in a fixed order; a row gets the first failing reason.
 struct Validator {
     spec: &'static TableSpec,
@@ -560,8 +824,22 @@ struct Validator {
     seen: IdSet,
     /// The set's memory in the run's pool (none outside a query).
     reservation: Option<MemoryReservation>,
+    /// Set when the table's set would exceed its budget: the check is deferred to the keys
+    /// spilled in `spill`, and finds `duplicates` once the table is read.
+    deferred: Option<Deferral>,
+    spill: Option<KeySpill>,
+    duplicates: Option<DeferredDuplicates>,
+    /// Files and bytes spilled by the deferred check.
+    spilled: (u64, u64),
     log: RejectLog,
     counts: TableCounts,
+}
+
+/// What a deferred duplicate check needs: where to spill, for how many rows, within what.
+struct Deferral {
+    disk: Arc<datafusion::execution::DiskManager>,
+    rows: usize,
+    budget: usize,
 }
 
 impl Validator {
@@ -572,6 +850,10 @@ impl Validator {
             reference,
             seen: IdSet::default(),
             reservation: None,
+            deferred: None,
+            spill: None,
+            duplicates: None,
+            spilled: (0, 0),
             log: RejectLog::default(),
             counts: TableCounts::default(),
         }
@@ -582,10 +864,12 @@ impl Validator {
     /// occurrence in path order is kept, so batches arrive in path order — then logs the
     /// rejects and returns the accepted rows with the reference columns appended (`None` when
     /// none is accepted).
+    /// `ordinal` is the batch's first row's, over all the table's files (deferred check).
     fn check_verdicts(
         &mut self,
         file: &str,
         first_row: u64,
+        ordinal: u64,
         columns: &[ArrayRef],
         mut verdicts: Vec<Verdict>,
         keys: &[u128],
@@ -601,8 +885,19 @@ impl Validator {
             .filter(|(_, v)| matches!(v, Verdict::Accepted(_)))
             .map(|(row, _)| row)
             .collect();
-        for row in self.seen.insert_rows(keys, &candidates) {
-            verdicts[row] = Verdict::Failed(Failure::Duplicate);
+        if let Some(spill) = &mut self.spill {
+            for &row in &candidates {
+                spill
+                    .push(keys[row], ordinal + row as u64)
+                    .map_err(|e| IngestError::Spill {
+                        table: spec.name.to_string(),
+                        message: e.to_string(),
+                    })?;
+            }
+        } else {
+            for row in self.seen.insert_rows(keys, &candidates) {
+                verdicts[row] = Verdict::Failed(Failure::Duplicate);
+            }
         }
         let mut keep = BooleanBuilder::with_capacity(n);
         let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
@@ -614,21 +909,8 @@ impl Validator {
                 }
                 Verdict::Failed(failure) => {
                     keep.append_value(false);
-                    let (column, reason) = self.describe(failure, columns, row, caisses);
-                    let record_key = match (key_column, year_column) {
-                        (Some(k), _) if k.is_valid(row) => Some(clip(k.value(row))),
-                        (_, Some(y)) if y.is_valid(row) => Some(y.value(row).to_string()),
-                        _ => None,
-                    };
-                    self.log.push(Reject {
-                        table: spec.name,
-                        source_file: file.to_string(),
-                        row_number: (first_row + row as u64) as i64,
-                        caisse_id: caisses.is_valid(row).then(|| clip(caisses.value(row))),
-                        record_key,
-                        column: column.map(str::to_string),
-                        reason,
-                    });
+                    let keys = (caisses, key_column, year_column);
+                    self.reject(file, first_row, row, failure, columns, keys);
                 }
                 Verdict::Pending => unreachable!("every row gets a verdict"),
             }
@@ -651,20 +933,91 @@ impl Validator {
             return Ok(None);
         }
         let mask: BooleanArray = keep.finish();
-        let encode = |e: datafusion::arrow::error::ArrowError| IngestError::Decode {
-            file: file.to_string(),
-            message: e.to_string(),
-        };
         // Most batches have no reject: then the columns go on as they are, without a copy.
-        let mut fields: Vec<ArrayRef> = if accepted as usize == n {
+        let fields: Vec<ArrayRef> = if accepted as usize == n {
             columns.to_vec()
         } else {
             columns
                 .iter()
                 .map(|c| datafusion::arrow::compute::filter(c, &mask))
                 .collect::<Result<_, _>>()
-                .map_err(encode)?
+                .map_err(|e| encode_error(file, e))?
         };
+        self.with_reference_columns(file, fields, &accepted_caisses)
+            .map(Some)
+    }
+
+    /// Logs the rejection of `row` for `failure`.
+    fn reject(
+        &mut self,
+        file: &str,
+        first_row: u64,
+        row: usize,
+        failure: Failure,
+        columns: &[ArrayRef],
+        (caisses, key_column, year_column): (
+            &StringArray,
+            Option<&StringArray>,
+            Option<&datafusion::arrow::array::Int64Array>,
+        ),
+    ) {
+        let (column, reason) = self.describe(failure, columns, row, caisses);
+        let record_key = match (key_column, year_column) {
+            (Some(k), _) if k.is_valid(row) => Some(clip(k.value(row))),
+            (_, Some(y)) if y.is_valid(row) => Some(y.value(row).to_string()),
+            _ => None,
+        };
+        self.log.push(Reject {
+            table: self.spec.name,
+            source_file: file.to_string(),
+            row_number: (first_row + row as u64) as i64,
+            caisse_id: caisses.is_valid(row).then(|| clip(caisses.value(row))),
+            record_key,
+            column: column.map(str::to_string),
+            reason,
+        });
+    }
+
+    /// The deferred check's verdict on `rows` of a re-read batch, accepted when first streamed:
+    /// rejects them as duplicates, moves them from accepted to rejected in the counts, and
+    /// returns them as they were streamed (for the cube to take them out).
+    fn reject_deferred(
+        &mut self,
+        file: &str,
+        first_row: u64,
+        columns: &[ArrayRef],
+        verdicts: &[Verdict],
+        rows: &[usize],
+    ) -> Result<RecordBatch, IngestError> {
+        let keys = key_columns(self.spec, columns);
+        let mut caisses = Vec::with_capacity(rows.len());
+        for &row in rows {
+            let Verdict::Accepted(caisse) = verdicts[row] else {
+                unreachable!("a deferred duplicate was accepted when first read");
+            };
+            caisses.push(caisse);
+            self.reject(file, first_row, row, Failure::Duplicate, columns, keys);
+        }
+        self.counts.rows_accepted -= rows.len() as u64;
+        self.counts.rows_rejected += rows.len() as u64;
+        let indices =
+            datafusion::arrow::array::UInt32Array::from_iter_values(rows.iter().map(|&r| r as u32));
+        let fields = columns
+            .iter()
+            .map(|c| datafusion::arrow::compute::take(c, &indices, None))
+            .collect::<Result<_, _>>()
+            .map_err(|e| encode_error(file, e))?;
+        self.with_reference_columns(file, fields, &caisses)
+    }
+
+    /// `fields` (the contract's columns of accepted rows) with the reference columns of their
+    /// `caisses` appended: a batch of the stream's schema.
+    fn with_reference_columns(
+        &self,
+        file: &str,
+        mut fields: Vec<ArrayRef>,
+        accepted_caisses: &[usize],
+    ) -> Result<RecordBatch, IngestError> {
         let caisses_ref = &self.reference.caisses;
         fields.push(Arc::new(StringArray::from_iter_values(
             accepted_caisses
@@ -677,9 +1030,7 @@ impl Validator {
                 .map(|&i| caisses_ref[i].alsace_moselle)
                 .collect::<Vec<_>>(),
         )));
-        RecordBatch::try_new(self.schema.clone(), fields)
-            .map(Some)
-            .map_err(encode)
+        RecordBatch::try_new(self.schema.clone(), fields).map_err(|e| encode_error(file, e))
     }
 
     /// The column at fault and the reason of a failed row, as the rejects print them.
