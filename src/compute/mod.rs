@@ -376,7 +376,7 @@ async fn run_cube(
             let ctx = session(options)?;
             let provider = StreamingTable::try_new(
                 TableSource::output_schema(table.spec),
-                vec![table.partition()],
+                table.partitions(partitions(options)),
             )
             .map_err(query_error)?;
             ctx.register_table(name, Arc::new(provider))

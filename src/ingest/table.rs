@@ -28,7 +28,6 @@ use datafusion::parquet::arrow::arrow_reader::ArrowReaderMetadata;
 #[allow(deprecated)]
 use datafusion::parquet::arrow::async_reader::ParquetObjectReader;
 use datafusion::physical_plan::SendableRecordBatchStream;
-use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
 
@@ -265,7 +264,11 @@ impl TableSource {
 
     /// A DataFusion partition that streams the accepted rows (see [`ValidatingPartition`]).
     pub fn partition(&self) -> Arc<dyn PartitionStream> {
-        Arc::new(ValidatingPartition {
+        Arc::new(self.validating())
+    }
+
+    fn validating(&self) -> ValidatingPartition {
+        ValidatingPartition {
             spec: self.spec,
             schema: Self::output_schema(self.spec),
             files: self.files.clone(),
@@ -276,7 +279,29 @@ impl TableSource {
             fatal: self.fatal.clone(),
             duplicates: self.duplicates.clone(),
             spilled: self.spilled.clone(),
-        })
+        }
+    }
+
+    /// The accepted rows as `n` DataFusion partitions, fed by one validating scan (see
+    /// [`ValidatingPartition`]) that hands each batch to the next output with room. The cube's
+    /// partial aggregations then read them directly: with one partition, DataFusion spread it
+    /// round-robin through a repartition buffer that grew, while the aggregations lagged,
+    /// up to the memory limit (+120 MB at 50 M calls, docs/performance.md). Here the scan waits
+    /// when every output is full, so memory no longer grows with the input.
+    pub fn partitions(&self, n: usize) -> Vec<Arc<dyn PartitionStream>> {
+        let shared = Arc::new(SharedScan {
+            scan: self.validating(),
+            receivers: Mutex::new(None),
+            n: n.max(1),
+        });
+        (0..n.max(1))
+            .map(|index| {
+                Arc::new(ScanOutput {
+                    shared: shared.clone(),
+                    index,
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect()
     }
 
     /// Runs the stream to its end without computing anything (`parangon validate`).
@@ -322,8 +347,123 @@ impl PartitionStream for ValidatingPartition {
     }
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 4);
-        let tx = builder.tx();
+        let (senders, mut receivers) = output_channels(1);
+        self.start(&ctx, Outputs::new(senders));
+        receiver_stream(self.schema.clone(), receivers.remove(0))
+    }
+}
+
+/// Bounded channels, one per output partition: 2 batches of room each.
+type BatchSender = tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>;
+type BatchReceiver = tokio::sync::mpsc::Receiver<datafusion::error::Result<RecordBatch>>;
+
+fn output_channels(n: usize) -> (Vec<BatchSender>, Vec<BatchReceiver>) {
+    (0..n).map(|_| tokio::sync::mpsc::channel(2)).unzip()
+}
+
+fn receiver_stream(schema: SchemaRef, rx: BatchReceiver) -> SendableRecordBatchStream {
+    use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+    let batches = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|batch| (batch, rx))
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+}
+
+/// Where the scan sends accepted batches: the next output partition with room.
+struct Outputs {
+    senders: Vec<BatchSender>,
+    next: usize,
+}
+
+impl Outputs {
+    fn new(senders: Vec<BatchSender>) -> Self {
+        Self { senders, next: 0 }
+    }
+
+    /// Sends `batch` to the next output with room, round robin, waiting only when every
+    /// output is full; false when no output is listening any more (the query stopped).
+    async fn send(&mut self, batch: RecordBatch) -> bool {
+        use tokio::sync::mpsc::error::TrySendError;
+        let n = self.senders.len();
+        let mut item = Ok(batch);
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            match self.senders[i].try_send(item) {
+                Ok(()) => {
+                    self.next = i + 1;
+                    return true;
+                }
+                Err(TrySendError::Full(back) | TrySendError::Closed(back)) => item = back,
+            }
+        }
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            if !self.senders[i].is_closed() {
+                self.next = i + 1;
+                return self.senders[i].send(item).await.is_ok();
+            }
+        }
+        false
+    }
+
+    /// Fails every output with `message` (the scan's error).
+    async fn fail(&self, message: &str) {
+        for sender in &self.senders {
+            let error = datafusion::error::DataFusionError::Execution(message.to_string());
+            let _ = sender.send(Err(error)).await;
+        }
+    }
+}
+
+/// The scan behind [`TableSource::partitions`]: started by the first output executed.
+struct SharedScan {
+    scan: ValidatingPartition,
+    receivers: Mutex<Option<Vec<Option<BatchReceiver>>>>,
+    n: usize,
+}
+
+#[derive(Debug)]
+struct ScanOutput {
+    shared: Arc<SharedScan>,
+    index: usize,
+}
+
+impl std::fmt::Debug for SharedScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedScan({}, {} outputs)", self.scan.spec.name, self.n)
+    }
+}
+
+impl PartitionStream for ScanOutput {
+    fn schema(&self) -> &SchemaRef {
+        &self.shared.scan.schema
+    }
+
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let mut receivers = self.shared.receivers.lock().expect("scan outputs");
+        let receivers = receivers.get_or_insert_with(|| {
+            let (senders, receivers) = output_channels(self.shared.n);
+            self.shared.scan.start(&ctx, Outputs::new(senders));
+            receivers.into_iter().map(Some).collect()
+        });
+        match receivers[self.index].take() {
+            Some(rx) => receiver_stream(self.schema().clone(), rx),
+            None => {
+                // Executing an output twice would need a second scan: refused, not read twice.
+                let (tx, rx) = tokio::sync::mpsc::channel(1);
+                let _ = tx.try_send(Err(datafusion::error::DataFusionError::Internal(format!(
+                    "output {} of the scan executed twice",
+                    self.index
+                ))));
+                receiver_stream(self.schema().clone(), rx)
+            }
+        }
+    }
+}
+
+impl ValidatingPartition {
+    /// Starts the scan (a task of the runtime) sending to `outputs`.
+    fn start(&self, ctx: &Arc<TaskContext>, mut outputs: Outputs) {
         let mut validator = Validator::new(self.spec, self.schema.clone(), self.reference.clone());
         // The duplicate-id set cannot spill: it is accounted in the run's memory pool so that
         // the limit covers it and an overflow is a clear error, not the kernel's OOM killer.
@@ -350,23 +490,33 @@ impl PartitionStream for ValidatingPartition {
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
         let (duplicates, spilled) = (self.duplicates.clone(), self.spilled.clone());
         let spec = self.spec;
-        builder.spawn(async move {
-            let result = validate_files(&root, spec, &files, &mut validator, &tx).await;
+        // A panic in the scan must fail the query, not end the outputs early as if the table
+        // were complete: a watcher holds a copy of the senders and reports it.
+        let watcher = Outputs::new(outputs.senders.clone());
+        let scan = tokio::spawn(async move {
+            let result = validate_files(&root, spec, &files, &mut validator, &mut outputs).await;
             *duplicates.lock().expect("duplicates slot") = validator.duplicates.take();
             *spilled.lock().expect("spilled") = validator.spilled;
             if let Err(e) = result {
                 let message = e.to_string();
                 *fatal.lock().expect("fatal slot") = Some(e);
-                let _ = tx
-                    .send(Err(datafusion::error::DataFusionError::Execution(message)))
-                    .await;
-                return Ok(());
+                outputs.fail(&message).await;
+                return;
             }
             *log.lock().expect("reject log") = std::mem::take(&mut validator.log);
             *counts.lock().expect("counts") = validator.counts.clone();
-            Ok(())
         });
-        builder.build()
+        tokio::spawn(async move {
+            if let Err(e) = scan.await
+                && e.is_panic()
+            {
+                watcher
+                    .fail(&format!("the scan of {} panicked", spec.name))
+                    .await;
+            }
+            // The outputs end when the last senders (these) are dropped, after the scan filled
+            // the slots above.
+        });
     }
 }
 
@@ -400,7 +550,7 @@ async fn validate_files(
     spec: &'static TableSpec,
     files: &[TableFile],
     validator: &mut Validator,
-    tx: &tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
+    outputs: &mut Outputs,
 ) -> Result<(), IngestError> {
     let spill_error = |e: &dyn std::fmt::Display| IngestError::Spill {
         table: spec.name.to_string(),
@@ -469,7 +619,7 @@ async fn validate_files(
                 &b.columns,
                 b.verdicts,
                 &b.keys,
-            )? && tx.send(Ok(accepted)).await.is_err()
+            )? && !outputs.send(accepted).await
             {
                 return Ok(()); // the consumer stopped (query cancelled)
             }
