@@ -121,6 +121,12 @@ pub enum ComputeError {
     )]
     Memory { table: String, message: String },
     #[error(
+        "cannot start DataFusion's runtime: {source}\n  hint: its spill files go to the temporary folder: check that TMPDIR (or /tmp) exists and is writable"
+    )]
+    Runtime {
+        source: datafusion::error::DataFusionError,
+    },
+    #[error(
         "computing table {table} on the cluster {url}: {message}\n  hint: start `parangon cluster scheduler` and at least one `parangon cluster executor` (docs/scaling.md); the staging folder must be readable at the same path by all of them"
     )]
     Cluster {

@@ -129,10 +129,7 @@ pub fn session(options: &ComputeOptions) -> Result<SessionContext, ComputeError>
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
         .build_arc()
-        .map_err(|source| ComputeError::Query {
-            table: String::new(),
-            source,
-        })?;
+        .map_err(|source| ComputeError::Runtime { source })?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     functions::register(&ctx);
     Ok(ctx)
@@ -346,14 +343,7 @@ async fn deductions(
         rows = duplicates.rows,
         "deducting duplicates"
     );
-    let ctx = session(options)?;
-    let provider = StreamingTable::try_new(
-        TableSource::output_schema(table.spec),
-        vec![duplicates.partition()],
-    )
-    .map_err(query_error)?;
-    ctx.register_table(table.spec.name, Arc::new(provider))
-        .map_err(query_error)?;
+    let ctx = streaming_session(table, vec![duplicates.partition()], options, query_error)?;
     let cube = ctx
         .sql(&plan.sql)
         .await
@@ -364,6 +354,21 @@ async fn deductions(
     rollup::Deductions::read(plan, &cube)
 }
 
+/// A session where `table` is the rows that `partitions` stream.
+fn streaming_session(
+    table: &TableSource,
+    partitions: Vec<Arc<dyn datafusion::physical_plan::streaming::PartitionStream>>,
+    options: &ComputeOptions,
+    query_error: &dyn Fn(datafusion::error::DataFusionError) -> ComputeError,
+) -> Result<SessionContext, ComputeError> {
+    let ctx = session(options)?;
+    let provider = StreamingTable::try_new(TableSource::output_schema(table.spec), partitions)
+        .map_err(query_error)?;
+    ctx.register_table(table.spec.name, Arc::new(provider))
+        .map_err(query_error)?;
+    Ok(ctx)
+}
+
 async fn run_cube(
     table: &TableSource,
     parts: &[(&Indicator, Part)],
@@ -372,17 +377,12 @@ async fn run_cube(
 ) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
     let name = table.spec.name;
     let ctx = match &options.cluster {
-        None => {
-            let ctx = session(options)?;
-            let provider = StreamingTable::try_new(
-                TableSource::output_schema(table.spec),
-                table.partitions(partitions(options)),
-            )
-            .map_err(query_error)?;
-            ctx.register_table(name, Arc::new(provider))
-                .map_err(query_error)?;
-            ctx
-        }
+        None => streaming_session(
+            table,
+            table.partitions(partitions(options)),
+            options,
+            query_error,
+        )?,
         Some(cluster) => on_cluster(table, cluster, options)
             .await
             .map_err(query_error)?,
