@@ -43,8 +43,8 @@ pub struct ComputeOptions {
     /// Partitions of the aggregation (default: the number of cores).
     pub target_partitions: Option<usize>,
     /// Memory the engine may use, in bytes (default [`default_memory_limit`]). Aggregations
-    /// beyond it spill to disk (DataFusion's `FairSpillPool`); the duplicate-id check, which
-    /// cannot spill, stops the run with a clear error.
+    /// beyond it spill to disk (DataFusion's `FairSpillPool`); the duplicate-id check keeps at
+    /// most a quarter of it (and 32 MiB) in memory, and defers to disk beyond.
     pub memory_limit: Option<usize>,
     /// Confidentiality threshold of the tables whose pipeline file sets none
     /// (default [`confidentiality::DEFAULT_THRESHOLD`]; 0 publishes everything).

@@ -467,8 +467,8 @@ impl ValidatingPartition {
     /// Starts the scan (a task of the runtime) sending to `outputs`.
     fn start(&self, ctx: &Arc<TaskContext>, mut outputs: Outputs) {
         let mut validator = Validator::new(self.spec, self.schema.clone(), self.reference.clone());
-        // The duplicate-id set cannot spill: it is accounted in the run's memory pool so that
-        // the limit covers it and an overflow is a clear error, not the kernel's OOM killer.
+        // The duplicate-id set (in memory, or the replay's sets when deferred) is accounted in
+        // the run's memory pool, so that the limit covers it and an overflow is a clear error.
         validator.reservation = Some(
             MemoryConsumer::new(format!("duplicate-id check of {}", self.spec.name))
                 .register(ctx.memory_pool()),
@@ -971,8 +971,8 @@ struct Validator {
     spec: &'static TableSpec,
     schema: SchemaRef,
     reference: Arc<Reference>,
-    /// 128-bit hashes of (caisse_id, record id) seen so far: duplicates are found in memory
-    /// proportional to rows without keeping the ids (collisions: ~1e-20 at 1e9 rows).
+    /// 128-bit hashes of (caisse_id, record id) seen so far, for a table within the budget:
+    /// duplicates are found without keeping the ids (collisions: ~1e-20 at 1e9 rows).
     seen: IdSet,
     /// The set's memory in the run's pool (none outside a query).
     reservation: Option<MemoryReservation>,
