@@ -264,9 +264,9 @@ impl TableSource {
         Arc::new(Schema::new(fields))
     }
 
-    /// A DataFusion partition that streams the accepted rows (see [`ValidatingPartition`]).
+    /// One DataFusion partition that streams all the accepted rows (see [`Self::partitions`]).
     pub fn partition(&self) -> Arc<dyn PartitionStream> {
-        Arc::new(self.validating())
+        self.partitions(1).remove(0)
     }
 
     fn validating(&self) -> ValidatingPartition {
@@ -341,18 +341,6 @@ struct ValidatingPartition {
     fatal: Arc<Mutex<Option<IngestError>>>,
     duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
     spilled: Arc<Mutex<(u64, u64)>>,
-}
-
-impl PartitionStream for ValidatingPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let (senders, mut receivers) = output_channels(1);
-        self.start(&ctx, Outputs::new(senders));
-        receiver_stream(self.schema.clone(), receivers.remove(0))
-    }
 }
 
 /// Bounded channels, one per output partition: 2 batches of room each.
@@ -452,12 +440,16 @@ impl PartitionStream for ScanOutput {
             Some(rx) => receiver_stream(self.schema().clone(), rx),
             None => {
                 // Executing an output twice would need a second scan: refused, not read twice.
-                let (tx, rx) = tokio::sync::mpsc::channel(1);
-                let _ = tx.try_send(Err(datafusion::error::DataFusionError::Internal(format!(
+                let error = datafusion::error::DataFusionError::Internal(format!(
                     "output {} of the scan executed twice",
                     self.index
-                ))));
-                receiver_stream(self.schema().clone(), rx)
+                ));
+                Box::pin(
+                    datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                        self.schema().clone(),
+                        futures::stream::once(async { Err(error) }),
+                    ),
+                )
             }
         }
     }
@@ -554,10 +546,7 @@ async fn validate_files(
     validator: &mut Validator,
     outputs: &mut Outputs,
 ) -> Result<(), IngestError> {
-    let spill_error = |e: &dyn std::fmt::Display| IngestError::Spill {
-        table: spec.name.to_string(),
-        message: e.to_string(),
-    };
+    let spill_error = |e: &dyn std::fmt::Display| spill_error(spec, e);
     if let Some(deferral) = &validator.deferred {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         validator.spill = Some(
@@ -646,10 +635,7 @@ async fn resolve_deferred(
     spill: KeySpill,
     validator: &mut Validator,
 ) -> Result<(), IngestError> {
-    let spill_error = |e: &dyn std::fmt::Display| IngestError::Spill {
-        table: spec.name.to_string(),
-        message: e.to_string(),
-    };
+    let spill_error = |e: &dyn std::fmt::Display| spill_error(spec, e);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     // The replay's sets, one per thread, are accounted like the in-memory set.
     if let Some(reservation) = &mut validator.reservation {
@@ -959,6 +945,14 @@ fn utc_to_paris(micros: i64) -> i64 {
     }
 }
 
+/// The deferred duplicate check could not write or read its temporary files.
+fn spill_error(spec: &TableSpec, e: &dyn std::fmt::Display) -> IngestError {
+    IngestError::Spill {
+        table: spec.name.to_string(),
+        message: e.to_string(),
+    }
+}
+
 fn encode_error(file: &str, e: datafusion::arrow::error::ArrowError) -> IngestError {
     IngestError::Decode {
         file: file.to_string(),
@@ -1041,10 +1035,7 @@ impl Validator {
             for &row in &candidates {
                 spill
                     .push(keys[row], ordinal + row as u64)
-                    .map_err(|e| IngestError::Spill {
-                        table: spec.name.to_string(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| spill_error(spec, &e))?;
             }
         } else {
             for row in self.seen.insert_rows(keys, &candidates) {
