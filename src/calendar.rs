@@ -104,6 +104,32 @@ pub fn is_open_day(day: i32, alsace_moselle: bool) -> bool {
     weekday(day) < 5 && !public_holidays(to_date(day).year(), alsace_moselle).contains(&day)
 }
 
+/// The open days of one calendar, for callers that test many days in a row (the generator
+/// draws hundreds of millions): the table is looked up once, and the test is inlined.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenDays {
+    cumulative: &'static [u32],
+    alsace_moselle: bool,
+}
+
+impl OpenDays {
+    pub fn new(alsace_moselle: bool) -> Self {
+        Self {
+            cumulative: cumulative(alsace_moselle),
+            alsace_moselle,
+        }
+    }
+
+    /// Same as [`is_open_day`].
+    #[inline]
+    pub fn is_open(&self, day: i32) -> bool {
+        match table_index(day) {
+            Some(t) => self.cumulative[t + 1] > self.cumulative[t],
+            None => is_open_day(day, self.alsace_moselle),
+        }
+    }
+}
+
 /// Open days d with `from < d <= to` (`open_days(a, b)` of the catalogue).
 ///
 /// Negative when `to < from` (the count of the reversed interval, negated), so that the
@@ -143,6 +169,7 @@ fn open_days_slow(from: i32, to: i32, alsace_moselle: bool) -> i64 {
     sign * count
 }
 
+#[inline]
 fn table_index(day: i32) -> Option<usize> {
     (TABLE_FIRST..=TABLE_LAST)
         .contains(&day)
