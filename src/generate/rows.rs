@@ -205,6 +205,11 @@ impl Rows {
         if self.batch_len > 0 {
             self.write_batch();
         }
+        assert_eq!(
+            self.remaining, 0,
+            "{}: fewer rows pushed than declared",
+            self.spec.name
+        );
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -221,7 +226,13 @@ impl Rows {
             self.text_at(self.breaks.key, last),
         );
         self.written += self.batch_len;
-        self.remaining -= self.batch_len;
+        // More rows than declared would leave the planned breaks wrong: stop here.
+        self.remaining = (self.remaining.checked_sub(self.batch_len)).unwrap_or_else(|| {
+            panic!(
+                "{}: more rows pushed than the table declared",
+                self.spec.name
+            )
+        });
         let capacity = self.remaining.min(BATCH_ROWS);
         self.batch_len = 0;
         let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(|c| c.take(capacity)).collect();
@@ -810,6 +821,25 @@ mod tests {
         }
         assert_eq!(text(caisse, boundary + 1).as_deref(), Some("B"));
         assert_eq!(batch.column(closed).null_count(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer rows pushed than declared")]
+    fn a_table_pushing_fewer_rows_than_it_declared_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.parquet");
+        // Two rows declared (the invalid rows are planned on them), one pushed.
+        let spec = &contract::RECLAMATIONS;
+        let breaks = Breaks::plan(spec, &GenerateOptions::default(), 2024, 0, 2);
+        let props = WriterProperties::builder().build();
+        let mut out = Rows::create(&path, spec, 2, breaks, props).unwrap();
+        out.id("reclamation_id", b'R', 2024, 0, 6);
+        out.text("caisse_id", Some("A"));
+        out.text("branch", Some("maladie"));
+        out.text("channel", Some("web"));
+        out.day("received_date", Some(19_000));
+        out.day("closed_date", None);
+        out.finish().unwrap();
     }
 
     #[test]
