@@ -93,7 +93,7 @@ fn rewrite(path: &Path) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
         .ok_or("not under TABLE/year=YYYY/")?;
     let spec = contract::table(table).ok_or_else(|| format!("unknown table {table}"))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?
-        .with_batch_size(generate::WRITE_BATCH_ROWS)
+        .with_batch_size(generate::ROW_GROUP_ROWS)
         .build()?;
     let batches = reader.collect::<Result<Vec<_>, _>>()?;
     let Some(first) = batches.first() else {

@@ -97,11 +97,7 @@ pub fn public_holidays(year: i32, alsace_moselle: bool) -> Vec<i32> {
 
 /// Whether `day` is an open day (Monday to Friday, not a public holiday).
 pub fn is_open_day(day: i32, alsace_moselle: bool) -> bool {
-    if let Some(table) = table_index(day) {
-        let cum = cumulative(alsace_moselle);
-        return cum[table + 1] > cum[table];
-    }
-    weekday(day) < 5 && !public_holidays(to_date(day).year(), alsace_moselle).contains(&day)
+    OpenDays::new(alsace_moselle).is_open(day)
 }
 
 /// The open days of one calendar, for callers that test many days in a row (the generator
@@ -120,12 +116,16 @@ impl OpenDays {
         }
     }
 
-    /// Same as [`is_open_day`].
+    /// Whether `day` is an open day (Monday to Friday, not a public holiday).
     #[inline]
     pub fn is_open(&self, day: i32) -> bool {
         match table_index(day) {
             Some(t) => self.cumulative[t + 1] > self.cumulative[t],
-            None => is_open_day(day, self.alsace_moselle),
+            // Outside the table (before 1900, after 2200): the rule itself.
+            None => {
+                weekday(day) < 5
+                    && !public_holidays(to_date(day).year(), self.alsace_moselle).contains(&day)
+            }
         }
     }
 }

@@ -26,8 +26,7 @@ use crate::ingest::{Caisse, reference};
 mod rows;
 mod tables;
 
-/// Rows per batch handed to the Parquet writer by the generator.
-pub use rows::BATCH_ROWS as WRITE_BATCH_ROWS;
+pub use rows::ROW_GROUP_ROWS;
 use rows::{Breaks, Rows};
 use tables::{Gen, TABLES, Table};
 
@@ -280,9 +279,6 @@ fn generate_chunk(
         file,
     }))
 }
-
-/// Rows per row group of a generated file (DuckDB writes 122 880); one batch of the generator.
-const ROW_GROUP_ROWS: usize = WRITE_BATCH_ROWS;
 
 /// Parquet settings of a generated file: Snappy, row groups of [`ROW_GROUP_ROWS`] rows
 /// (public for the `write_floor` example, which times the writing alone).

@@ -31,8 +31,9 @@ use super::{GenerateOptions, mix};
 use crate::calendar::ymd;
 use crate::contract::{self, LogicalType, TableSpec};
 
-/// Rows per batch handed to the Parquet writer: one row group.
-pub const BATCH_ROWS: usize = 128 * 1024;
+/// Rows per row group of a generated file (DuckDB writes 122 880), and per batch the
+/// generator hands to the Parquet writer.
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -78,7 +79,7 @@ impl Rows {
         let file = File::create(path)?;
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .map_err(std::io::Error::other)?;
-        let capacity = rows.min(BATCH_ROWS);
+        let capacity = rows.min(ROW_GROUP_ROWS);
         Ok(Self {
             spec,
             columns: spec
@@ -104,7 +105,7 @@ impl Rows {
     #[inline(always)]
     fn next(&mut self, name: &'static str) -> &mut Column {
         if self.cursor == 0 {
-            if self.batch_len == BATCH_ROWS {
+            if self.batch_len == ROW_GROUP_ROWS {
                 self.write_batch();
             }
             self.batch_len += 1;
@@ -233,7 +234,7 @@ impl Rows {
                 self.spec.name
             )
         });
-        let capacity = self.remaining.min(BATCH_ROWS);
+        let capacity = self.remaining.min(ROW_GROUP_ROWS);
         self.batch_len = 0;
         let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(|c| c.take(capacity)).collect();
         if self.error.is_some() {
@@ -731,12 +732,15 @@ mod tests {
         );
         breaks.planned = planned;
         let props = WriterProperties::builder()
-            .set_max_row_group_row_count(Some(BATCH_ROWS))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let mut out = Rows::create(path, spec, rows, breaks, props).unwrap();
         for n in 0..rows {
             out.id("reclamation_id", b'R', 2024, n, 6);
-            out.text("caisse_id", Some(if n < BATCH_ROWS { "A" } else { "B" }));
+            out.text(
+                "caisse_id",
+                Some(if n < ROW_GROUP_ROWS { "A" } else { "B" }),
+            );
             out.text("branch", Some("maladie"));
             out.text("channel", Some("web"));
             let received = 19_000 + n as i32;
@@ -750,7 +754,7 @@ mod tests {
     fn planned_breaks_are_applied_in_every_batch_and_across_a_boundary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.parquet");
-        let rows = BATCH_ROWS + 10;
+        let rows = ROW_GROUP_ROWS + 10;
         let (branch, received, closed) = (2, 4, 5);
         write_complaints(
             &path,
@@ -769,9 +773,9 @@ mod tests {
                 ), // closed was null
                 (9, Break::AbsurdDate(received)),
                 (
-                    BATCH_ROWS,
+                    ROW_GROUP_ROWS,
                     Break::Duplicate {
-                        source: BATCH_ROWS - 1,
+                        source: ROW_GROUP_ROWS - 1,
                     },
                 ), // source in batch 1
             ],
@@ -783,7 +787,11 @@ mod tests {
             .iter()
             .map(|g| g.num_rows())
             .collect();
-        assert_eq!(groups, [BATCH_ROWS as i64, 10], "one row group per batch");
+        assert_eq!(
+            groups,
+            [ROW_GROUP_ROWS as i64, 10],
+            "one row group per batch"
+        );
         let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
         let batch =
             datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
@@ -807,7 +815,7 @@ mod tests {
             "set before the received date, made valid"
         );
         assert_eq!(day(received, 9), Some(ymd(1900, 1, 1)));
-        let boundary = BATCH_ROWS;
+        let boundary = ROW_GROUP_ROWS;
         assert_eq!(text(id, boundary), text(id, boundary - 1));
         assert_eq!(
             text(caisse, boundary).as_deref(),
