@@ -5,7 +5,11 @@
 # same options), `parangon run` on the files just written, and the write floor
 # (examples/write_floor.rs: the Parquet writer alone on those files). Prints wall seconds and
 # the ratio generation ÷ run of each round. The host is noisy: compare within a round.
+# With DUCKDB_WRITE=1, each round also times DuckDB writing the same rows from its memory
+# (scripts/bench_duckdb_write.py: the writing alone, loading not timed; needs the duckdb
+# Python package and memory for the dataset).
 #   scripts/bench_generate.sh 694444 5     # 12.5 M claims, five rounds
+#   DUCKDB_WRITE=1 scripts/bench_generate.sh 694444 3
 set -euo pipefail
 rows=${1:-694444}
 rounds=${2:-3}
@@ -25,7 +29,7 @@ generate() {
   wall "$1" -q generate --output "$data" --caisses 12 --years 2023,2024 \
     --rows-per-caisse "$rows" --seed 7 --invalid-rate 0
 }
-printf "%-6s %10s %10s %10s %12s %12s\n" round baseline generate run write-floor "gen ÷ run"
+printf "%-6s %10s %10s %10s %12s %13s %10s %12s\n" round baseline generate run write-floor duckdb-write "gen ÷ run" "duck ÷ run"
 for round in $(seq "$rounds"); do
   base=-
   if [ -n "$baseline" ]; then base=$(generate "$baseline"); fi
@@ -35,6 +39,13 @@ for round in $(seq "$rounds"); do
   run=$(wall "$bin" -q run --input "$data" --output "$out/out")
   floor=$(target/release/examples/write_floor "$data" |
     sed -n 's/.*rows, \([0-9.]*\) s of writing.*/\1/p')
+  duck=-
+  if [ "${DUCKDB_WRITE:-0}" = 1 ]; then
+    duck=$(python3 scripts/bench_duckdb_write.py "$data" 1 | sed -n 's/.*bytes: \([0-9.]*\) s wall.*/\1/p')
+  fi
   ratio=$(python3 -c "print(f'{$gen / $run:.2f}')")
-  printf "%-6s %10s %10s %10s %12s %12s\n" "$round" "$base" "$gen" "$run" "$floor" "$ratio"
+  duck_ratio=-
+  if [ "$duck" != - ]; then duck_ratio=$(python3 -c "print(f'{$duck / $run:.2f}')"); fi
+  printf "%-6s %10s %10s %10s %12s %13s %10s %12s\n" "$round" "$base" "$gen" "$run" "$floor" "$duck" \
+    "$ratio" "$duck_ratio"
 done
