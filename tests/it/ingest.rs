@@ -1,9 +1,9 @@
 //! The data contract at ingest: every bad row goes to rejects with its reason, rows read =
 //! accepted + rejected, schema problems stop the run with the file and column named.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::contract;
 use parangon::ingest::Input;
 

@@ -3,7 +3,7 @@
 //! three points — after computing, half-way through writing, just before the switch — and the
 //! previous outputs must be intact and complete; the next run must succeed and clean up.
 
-mod common;
+
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -69,7 +69,7 @@ fn kill_at(data: &Path, out: &Path, point: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    common::kill_when_paused(child, point);
+    crate::common::kill_when_paused(child, point);
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Indicators of the claims, calls and e-mails tables, on hand-made fixtures with values
 //! computed by hand. Each test names the document and indicator it checks.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::compute::Level::{Caisse, National, Organism};
 
 /// Two CPAM of one network and Cavimac. Delays are `paid − received` in calendar days.

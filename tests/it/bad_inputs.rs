@@ -3,12 +3,12 @@
 //! `rejects` with the reason (exit 0) — never a panic, never a silent drop. Each case runs the
 //! real binary. docs/reliability.md lists the cases and what happens.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn parangon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_parangon"))

@@ -1,9 +1,9 @@
 //! COG variants (indicators.md, "COG variants to support"): computed for their organism's
 //! caisses with `definition` = the organism, beside the bench value.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::compute::Level::{Caisse, National, Organism};
 
 type Claim = (

@@ -2,9 +2,9 @@
 //! values on fewer than 11 records are masked, secondary suppression protects them, the exact
 //! values stay in `indicator_values`, and the published renderings print the mask.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::catalogue::Catalogue;
 use parangon::compute::Level::{Caisse, National, Organism};
 use parangon::compute::{ComputeOptions, ComputeOutput, IndicatorValue, Level, benchmark};

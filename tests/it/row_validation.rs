@@ -2,7 +2,7 @@
 //! on 4 000 pseudo-random inputs, every run of `cargo test`. The coverage-guided search is
 //! `cargo +nightly fuzz run row_validation` (fuzz/README.md), run for a minute by `.ci/run`.
 
-#[path = "../fuzz/batch_from_bytes.rs"]
+#[path = "../../fuzz/batch_from_bytes.rs"]
 mod batch_from_bytes;
 
 use rand::{Rng, SeedableRng};

@@ -3,9 +3,9 @@
 //! and every output compared byte for byte with a local run of the same catalogue.
 #![cfg(feature = "cluster")]
 
-mod common;
 
-use common::{files_under, ok};
+
+use crate::common::{files_under, ok};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,9 +1,9 @@
 //! Staff, costs, controls, overpayments, contributions and satisfaction indicators, on
 //! hand-made fixtures with values computed by hand.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::compute::Level::{Caisse, National, Organism};
 
 /// A, B, D: CNAM; C: Cavimac. B has no training count and no activity volume; D has costs but

@@ -1,5 +1,5 @@
 //! Differential test (issue #6): every bench indicator of the catalogue recomputed by an
-//! independent implementation — polars' lazy API in Python (`tests/differential/
+//! independent implementation — polars' lazy API in Python (`tests/it/differential/
 //! reference_polars.py`, written from indicators.md, not from the SQL in pipelines/) — on a
 //! generated dataset of about 600 000 rows with unpaid claims, open complaints, holidays, month
 //! ends, spam and welcome hang-ups, and compared with parangon's `indicator_values` at every
@@ -69,7 +69,7 @@ fn polars_recomputes_every_bench_value_identically() {
         "0",
     ]);
     let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/reference_polars.py");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/differential/reference_polars.py");
     let result = Command::new("python3")
         .arg(script)
         .args([&data, &out])

@@ -2,9 +2,9 @@
 //! months clamped to the month's end, end of the following month, open days by calendar).
 //! Values computed by hand; see docs/date-rules.md.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::compute::Level::{Caisse, Organism};
 
 /// Caisse N: national calendar; caisse AM: Alsace-Moselle (Good Friday and 26 December closed).

@@ -6,9 +6,9 @@
 //! Skipped when moto is not installed, except under CI (`.ci/run` installs it).
 #![cfg(feature = "s3")]
 
-mod common;
 
-use common::files_under;
+
+use crate::common::files_under;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -109,7 +109,7 @@ fn parangon(moto: &Moto, args: &[&str], fault: Option<&str>) -> Command {
 
 /// The run succeeded, and printed no credential (stdout and stderr).
 fn ok(out: Output) -> String {
-    common::ok(&out);
+    crate::common::ok(&out);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -153,7 +153,7 @@ fn kill_at(moto: &Moto, args: &[&str], point: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    common::kill_when_paused(child, point);
+    crate::common::kill_when_paused(child, point);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! End to end: the `parangon` binary on a generated dataset with injected bad rows.
 
-mod common;
 
-use common::{files_under, ok};
+
+use crate::common::{files_under, ok};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};

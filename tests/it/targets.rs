@@ -1,11 +1,11 @@
 //! COG targets: transcribed faithfully (every printed snippet is found on one line of its
 //! document) and checked right on both sides of each comparison, equality included.
 
-mod common;
+
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use parangon::catalogue::Catalogue;
 use parangon::compute::Level::{Caisse, Organism};
 

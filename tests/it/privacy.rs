@@ -4,13 +4,13 @@
 //! extracts — including rows that are rejected — and searches every byte of every output,
 //! decoded: every Parquet column as text, the manifest, the HTML, and the unzipped Excel file.
 
-mod common;
+
 
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use parangon::arrow::array::AsArray;
 use parangon::arrow::compute::cast;
 use parangon::arrow::datatypes::DataType;

@@ -2,9 +2,9 @@
 //! the catalogue exist, targets only sit on computed indicators, and docs/coverage.md is the
 //! command's current output.
 
-mod common;
 
-use common::pipelines;
+
+use crate::common::pipelines;
 use parangon::catalogue::Catalogue;
 use parangon::coverage;
 

@@ -1,9 +1,9 @@
 //! The annex tables reproduce the annex's arithmetic (`../shared/research/seed-annex.md` §1.3,
 //! T1-T4) from computed values, and render to Parquet, Excel and HTML.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use parangon::catalogue::Catalogue;
 use parangon::compute::benchmark;
 use parangon::publish::annex::{self, AnnexInput, Cell, Table};
