@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
-use parangon::catalogue::Catalogue;
 use parangon::contract;
 
 #[tokio::main]
@@ -24,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: scan_floor INPUT_DIR [TABLE ...]")?;
     let mut tables: Vec<String> = args.collect();
     if tables.is_empty() {
-        let catalogue = Catalogue::load(std::path::Path::new("pipelines"))?;
+        let catalogue = parangon::pipelines::load(&parangon::model::CatalogueSource::Embedded)?;
         tables = catalogue.tables().iter().map(|t| t.to_string()).collect();
     }
     let ctx = SessionContext::new_with_config(SessionConfig::new());

@@ -9,12 +9,16 @@ use datafusion::error::DataFusionError;
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
     #[error(
-        "cannot read the indicator catalogue folder {dir}: {source}\n  hint: run from the repository root, or pass --pipelines DIR"
+        "cannot read the indicator catalogue folder {dir}: {source}\n  hint: --pipelines (or PARANGON_PIPELINES) must name a folder of indicator definitions; without either, the catalogue built into parangon is used"
     )]
     Dir {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{dir} holds no indicator definitions (no *.toml file)\n  hint: --pipelines (or PARANGON_PIPELINES) must name a folder like the repository's pipelines/; without either, the catalogue built into parangon is used"
+    )]
+    Empty { dir: PathBuf },
     #[error("cannot read {file}: {source}")]
     Read {
         file: PathBuf,
@@ -52,7 +56,7 @@ pub enum IngestError {
     )]
     NotParquet { file: String, message: String },
     #[error(
-        "{file}: column '{column}' is missing (expected {expected}, {nullability})\n  hint: the extract must carry every column of the contract (../shared/spec/extracts.md, table {table})"
+        "{file}: column '{column}' is missing (expected {expected}, {nullability})\n  hint: the extract must carry every non-null column of the contract: `parangon contract {table}` lists them (docs/contract.md)"
     )]
     MissingColumn {
         file: String,
@@ -62,7 +66,7 @@ pub enum IngestError {
         nullability: &'static str,
     },
     #[error(
-        "{file}: column '{column}' has type {found}, expected {expected}\n  hint: re-export the column as {expected} (see ../shared/spec/extracts.md, table {table})"
+        "{file}: column '{column}' has type {found}, expected {expected}\n  hint: re-export the column as {expected} (`parangon contract {table}` lists the accepted types)"
     )]
     WrongType {
         file: String,
@@ -96,7 +100,7 @@ pub enum IngestError {
     )]
     Reference { file: String, message: String },
     #[error(
-        "no reference/caisses.csv or reference/caisses.parquet under {root}\n  hint: every input folder needs the caisse reference (extracts.md, reference/caisses)"
+        "no reference/caisses.csv or reference/caisses.parquet under {root}\n  hint: every input folder needs the caisse reference (`parangon contract` describes reference/caisses)"
     )]
     NoReference { root: String },
 }
@@ -105,7 +109,7 @@ pub enum IngestError {
 #[derive(Debug, thiserror::Error)]
 pub enum ComputeError {
     #[error(
-        "indicator {indicator} ({file}): its SQL does not plan against table {table}: {message}\n  hint: check column names against ../shared/spec/extracts.md; `parangon indicators show {id}` prints the SQL"
+        "indicator {indicator} ({file}): its SQL does not plan against table {table}: {message}\n  hint: check column names with `parangon contract {table}`; `parangon indicators show {id}` prints the SQL"
     )]
     Sql {
         indicator: String,

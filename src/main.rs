@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Validate(args) => commands::validate(args, printer).await,
             Command::Indicators(args) => commands::indicators(args).await,
             Command::Targets(args) => commands::targets(args),
+            Command::Contract(args) => commands::contract(args),
             Command::Annex(args) => commands::annex(args, printer),
             Command::Generate(args) => commands::generate(args, printer),
             Command::Cluster(command) => commands::cluster(command, printer).await,

@@ -30,11 +30,19 @@ pub enum Command {
     Annex(AnnexArgs),
     /// List the COG targets loaded from pipelines/targets/, with their sources.
     Targets(TargetsArgs),
+    /// Print the input data contract (every table, or one): columns, types, codes, row rules.
+    Contract(ContractArgs),
     /// Write a synthetic, contract-conformant dataset.
     Generate(GenerateArgs),
     /// Serve a Ballista scheduler or executor that knows parangon's SQL functions.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ContractArgs {
+    /// One table (claims, pensions, calls, …); without it, the whole contract.
+    pub table: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,7 +144,7 @@ pub struct AnnexArgs {
 
 #[derive(Debug, Args)]
 pub struct CatalogueArgs {
-    /// Folder of the indicator definitions [default: $PARANGON_PIPELINES or ./pipelines].
+    /// Folder of indicator definitions (like the repository's pipelines/) [default: $PARANGON_PIPELINES, else the catalogue built into parangon].
     #[arg(long)]
     pub pipelines: Option<PathBuf>,
 }

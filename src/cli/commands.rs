@@ -3,13 +3,14 @@
 use std::fmt::Write as _;
 
 use super::args::{
-    AnnexArgs, CatalogueArgs, ClusterCommand, GenerateArgs, IndicatorsAction, IndicatorsArgs,
-    RunArgs, TargetsArgs, ValidateArgs,
+    AnnexArgs, CatalogueArgs, ClusterCommand, ContractArgs, GenerateArgs, IndicatorsAction,
+    IndicatorsArgs, RunArgs, TargetsArgs, ValidateArgs,
 };
 use super::printer::{Printer, group};
-use crate::catalogue::Catalogue;
 use crate::error::Error;
 use crate::generate::{self, GenerateOptions};
+use crate::model::CatalogueSource;
+use crate::pipelines;
 use crate::run::{self, RunOptions};
 
 /// What a command asks `main` to exit with.
@@ -20,17 +21,16 @@ pub enum Outcome {
     DataProblems,
 }
 
-fn pipelines(args: &CatalogueArgs) -> std::path::PathBuf {
-    args.pipelines
-        .clone()
-        .unwrap_or_else(run::default_pipelines)
+/// `--pipelines DIR`, else `$PARANGON_PIPELINES`, else the catalogue built into the binary.
+fn catalogue_source(args: &CatalogueArgs) -> CatalogueSource {
+    pipelines::source(args.pipelines.clone())
 }
 
 pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
     let options = RunOptions {
         input: args.input.clone(),
         output: args.output.clone(),
-        pipelines: pipelines(&args.catalogue),
+        catalogue: catalogue_source(&args.catalogue),
         years: args.years.clone(),
         select: args.select.clone(),
         annex_year: args.annex_year,
@@ -159,11 +159,11 @@ pub async fn validate(args: &ValidateArgs, printer: Printer) -> Result<Outcome, 
 }
 
 pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
-    let dir = pipelines(&args.catalogue);
-    let catalogue = Catalogue::load(&dir)?;
+    let source = catalogue_source(&args.catalogue);
+    let catalogue = pipelines::load(&source)?;
     if args.coverage {
-        let lines = crate::coverage::load(&dir.join("coverage"), &catalogue)?;
-        print!("{}", crate::coverage::markdown(&lines));
+        let lines = pipelines::coverage::load(&source, &catalogue)?;
+        print!("{}", pipelines::coverage::markdown(&lines));
         return Ok(Outcome::Success);
     }
     match &args.action {
@@ -214,17 +214,17 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
 }
 
 pub fn annex(args: &AnnexArgs, printer: Printer) -> Result<Outcome, Error> {
-    let output = run::render_annex(&args.output, &pipelines(&args.catalogue), args.year)?;
+    run::render_annex(&args.output, &catalogue_source(&args.catalogue), args.year)?;
     printer.note(&format!(
         "annex rendered in {}",
-        output.join("annex").display()
+        args.output.join("annex").display()
     ));
-    println!("{}", output.join("annex/annex.html").display());
+    println!("{}", args.output.join("annex/annex.html").display());
     Ok(Outcome::Success)
 }
 
 pub fn targets(args: &TargetsArgs) -> Result<Outcome, Error> {
-    let catalogue = Catalogue::load(&pipelines(&args.catalogue))?;
+    let catalogue = pipelines::load(&catalogue_source(&args.catalogue))?;
     let mut out = String::new();
     writeln!(
         out,
@@ -257,6 +257,24 @@ pub fn targets(args: &TargetsArgs) -> Result<Outcome, Error> {
         .ok();
     }
     print!("{out}");
+    Ok(Outcome::Success)
+}
+
+pub fn contract(args: &ContractArgs) -> Result<Outcome, Error> {
+    use crate::contract;
+    match &args.table {
+        None => print!("{}", contract::doc::markdown()),
+        Some(name) => {
+            let Some(table) = contract::table(name) else {
+                let names: Vec<&str> = contract::TABLES.iter().map(|t| t.name).collect();
+                return Err(Error::Usage(format!(
+                    "unknown table '{name}'\n  hint: the contract's tables are {}",
+                    names.join(", ")
+                )));
+            };
+            print!("{}", contract::doc::table_markdown(table));
+        }
+    }
     Ok(Outcome::Success)
 }
 

@@ -2,17 +2,16 @@
 //!
 //! - [`functions`]: the SQL functions of the date rules (open days, months, …);
 //! - [`plan`]: compiles a table's indicators into one aggregate query, the *cube*;
-//! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year;
-//! - [`values`]: the `indicator_values` rows.
+//! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year.
+//!
+//! The values come out raw, in the stable order of `indicator_values`: targets,
+//! confidentiality and the benchmark are `crate::assess`.
 
-pub mod benchmark;
 #[cfg(feature = "cluster")]
 pub mod cluster;
-pub mod confidentiality;
 pub mod functions;
 pub mod plan;
 pub mod rollup;
-pub mod values;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,13 +26,12 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::catalogue::{Catalogue, Indicator};
 use crate::contract;
 use crate::error::ComputeError;
 use crate::ingest::{Input, RejectLog, TableCounts, TableSource};
+use crate::model::{Catalogue, Indicator, IndicatorValue, NotComputed};
 pub use plan::{Part, TablePlan};
 use rollup::{Base, Interner};
-pub use values::{IndicatorValue, Level};
 
 /// Options of a computation.
 #[derive(Debug, Clone, Default)]
@@ -46,9 +44,6 @@ pub struct ComputeOptions {
     /// beyond it spill to disk (DataFusion's `FairSpillPool`); the duplicate-id check keeps at
     /// most a quarter of it (and 32 MiB) in memory, and defers to disk beyond.
     pub memory_limit: Option<usize>,
-    /// Confidentiality threshold of the tables whose pipeline file sets none
-    /// (default [`confidentiality::DEFAULT_THRESHOLD`]; 0 publishes everything).
-    pub suppression_threshold: Option<i64>,
     /// Run the cube queries on a Ballista cluster instead of in this process.
     pub cluster: Option<ClusterOptions>,
 }
@@ -85,14 +80,6 @@ pub struct FileRun {
     pub rows: u64,
 }
 
-/// An indicator definition that could not be computed, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotComputed {
-    pub indicator_id: String,
-    pub definition: String,
-    pub reason: String,
-}
-
 /// Everything a computation produced.
 #[derive(Debug, Clone, Default)]
 pub struct ComputeOutput {
@@ -101,7 +88,6 @@ pub struct ComputeOutput {
     pub tables: Vec<TableRun>,
     pub computed: Vec<(String, String)>,
     pub not_computed: Vec<NotComputed>,
-    pub suppression: confidentiality::Suppression,
 }
 
 /// Half the machine's physical memory (`/proc/meminfo`), or 4 GiB where it cannot be read: the
@@ -246,15 +232,7 @@ pub async fn compute(
         }
     }
     output.computed.sort();
-    values::sort(&mut output.values);
-    crate::targets::apply(&mut output.values, &catalogue.targets);
-    output.suppression = confidentiality::apply(
-        &mut output.values,
-        catalogue,
-        options
-            .suppression_threshold
-            .unwrap_or(confidentiality::DEFAULT_THRESHOLD),
-    );
+    crate::model::sort(&mut output.values);
     Ok(output)
 }
 

@@ -17,8 +17,8 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 
-use crate::catalogue::{Grain, Indicator, Method};
 use crate::error::ComputeError;
+use crate::model::{Grain, Indicator, Method};
 
 /// An aggregate over one row-level column of the inner query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +80,27 @@ pub struct CompiledIndicator {
     pub part: Part,
     pub contributions: Vec<Contribution>,
     pub dimension_key: Option<usize>,
-    /// P90: the histogram key (the integer value) and the count measure, at `period_key`.
-    pub histogram: Option<(usize, usize, usize)>,
+    /// P90: where the cube holds the histogram of its integer values.
+    pub histogram: Option<Histogram>,
+}
+
+/// Where the cube holds an indicator's histogram: each distinct integer value is a group key,
+/// and the count of its records a measure, at a period key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Histogram {
+    /// The group key holding the value (a delay in days).
+    pub value_key: usize,
+    /// The measure counting the records of each value.
+    pub count_measure: usize,
+    pub period_key: usize,
+}
+
+/// One aggregate column of the cube: what it aggregates, how, and how its result is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    pub source: Source,
+    pub aggregate: Aggregate,
+    pub numeric: Numeric,
 }
 
 /// The cube query of one table and how each indicator reads it.
@@ -91,8 +110,8 @@ pub struct TablePlan {
     pub keys: Vec<String>,
     /// Inner row-level expressions.
     pub rows: Vec<String>,
-    /// Outer aggregates: (what, aggregate, numeric kind of the result).
-    pub measures: Vec<(Source, Aggregate, Numeric)>,
+    /// Outer aggregates, one cube column each.
+    pub measures: Vec<Measure>,
     pub indicators: Vec<CompiledIndicator>,
     pub sql: String,
 }
@@ -257,7 +276,11 @@ impl TablePlan {
                     "CASE WHEN {filter} THEN CAST(({value}) AS BIGINT) END"
                 ));
                 let measure = self.measure(Source::Key(key), Aggregate::Count, Numeric::Integer);
-                histogram = Some((key, measure, period_key));
+                histogram = Some(Histogram {
+                    value_key: key,
+                    count_measure: measure,
+                    period_key,
+                });
             }
         }
         Ok(CompiledIndicator {
@@ -428,11 +451,15 @@ impl TablePlan {
         if let Some(i) = self
             .measures
             .iter()
-            .position(|(s, a, _)| *s == source && *a == agg)
+            .position(|m| m.source == source && m.aggregate == agg)
         {
             return i;
         }
-        self.measures.push((source, agg, numeric));
+        self.measures.push(Measure {
+            source,
+            aggregate: agg,
+            numeric,
+        });
         self.measures.len() - 1
     }
 
@@ -453,8 +480,12 @@ impl TablePlan {
         let mut group: Vec<String> = vec!["caisse_id".into()];
         group.extend((0..self.keys.len()).map(|i| format!("k{i}")));
         let mut outer = group.clone();
-        for (i, (source, agg, _)) in self.measures.iter().enumerate() {
-            outer.push(format!("{}({}) AS m{i}", agg.sql(), source.column()));
+        for (i, m) in self.measures.iter().enumerate() {
+            outer.push(format!(
+                "{}({}) AS m{i}",
+                m.aggregate.sql(),
+                m.source.column()
+            ));
         }
         format!(
             "SELECT {}\nFROM (\n  SELECT {}\n  FROM {}\n) AS cube_rows\nGROUP BY {}",
@@ -478,9 +509,9 @@ impl TablePlan {
         let mut lines = Vec::new();
         let mut keys: Vec<usize> = ind.contributions.iter().map(|c| c.period_key).collect();
         keys.extend(ind.dimension_key);
-        if let Some((k, _, p)) = ind.histogram {
-            keys.push(k);
-            keys.push(p);
+        if let Some(h) = ind.histogram {
+            keys.push(h.value_key);
+            keys.push(h.period_key);
         }
         keys.sort_unstable();
         keys.dedup();
@@ -492,15 +523,15 @@ impl TablePlan {
             .iter()
             .map(|c| (c.measure, c.slot))
             .collect();
-        if let Some((_, m, _)) = ind.histogram {
-            measures.push((m, Slot::Records));
+        if let Some(h) = ind.histogram {
+            measures.push((h.count_measure, Slot::Records));
         }
         for (m, slot) in measures {
-            let (source, agg, _) = self.measures[m];
+            let measure = self.measures[m];
             lines.push(format!(
                 "  m{m} ({slot:?}) = {}({})",
-                agg.sql(),
-                self.source_sql(source)
+                measure.aggregate.sql(),
+                self.source_sql(measure.source)
             ));
         }
         lines.join("\n")

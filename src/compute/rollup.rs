@@ -14,10 +14,9 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 
 use super::plan::{Aggregate, Numeric, Slot, TablePlan};
-use super::values::{IndicatorValue, Level};
-use crate::catalogue::{Indicator, Method, YearRollup};
 use crate::error::ComputeError;
 use crate::ingest::Reference;
+use crate::model::{Indicator, IndicatorValue, Level, Method, YearRollup};
 
 /// Sums are carried in millionths so that euros with cents and whole days add up exactly.
 const MICRO: i128 = 1_000_000;
@@ -103,12 +102,12 @@ struct Evaluated {
 /// (caisse index, period `yyyymm`, interned dimension value): the first grouping of the cube.
 type BaseKey = (u32, i32, Option<u32>);
 
-/// A cell of the output before evaluation.
+/// Where a pooled value goes: one row of `indicator_values` before evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Cell {
+struct ValueKey {
     level: Level,
     /// Caisse index, organism index, or 0 for the nation.
-    unit: u32,
+    entity: u32,
     /// Interned dimension value; `None` for the whole.
     dimension: Option<u32>,
     year: i32,
@@ -242,11 +241,11 @@ pub fn base_cells(
                         Slot::RatioDenominator => acc.ratio_denominator += value,
                     }
                 }
-                if let Some((key, measure, period_key)) = ind.histogram {
+                if let Some(h) = ind.histogram {
                     let (Some(v), Some(count), Some(period)) = (
-                        columns.int_key(key, row),
-                        columns.measure(measure, row),
-                        columns.int_key(period_key, row),
+                        columns.int_key(h.value_key, row),
+                        columns.measure(h.count_measure, row),
+                        columns.int_key(h.period_key, row),
                     ) else {
                         continue;
                     };
@@ -295,18 +294,18 @@ pub fn expand(
     {
         let cells = base.0;
         let pooled_year = def.year_rollup == YearRollup::Pooled;
-        let mut rolled: BTreeMap<Cell, Acc> = BTreeMap::new();
+        let mut rolled: BTreeMap<ValueKey, Acc> = BTreeMap::new();
         for ((caisse, period, dimension), acc) in cells {
             let (year, month) = (period / 100, period % 100);
             if !years.is_empty() && !years.contains(&year) {
                 continue;
             }
-            let mut units = vec![
+            let mut entities = vec![
                 (Level::Caisse, caisse),
                 (Level::Organism, organism_of[caisse as usize]),
             ];
             if def.organism_scope().is_none() {
-                units.push((Level::National, 0));
+                entities.push((Level::National, 0));
             }
             let mut dimensions = vec![None];
             if dimension.is_some() {
@@ -319,12 +318,12 @@ pub fn expand(
             if pooled_year || month == 0 {
                 months.push(None);
             }
-            for &(level, unit) in &units {
+            for &(level, entity) in &entities {
                 for &dimension in &dimensions {
                     for &month in &months {
-                        let cell = Cell {
+                        let cell = ValueKey {
                             level,
-                            unit,
+                            entity,
                             dimension,
                             year,
                             month,
@@ -335,7 +334,7 @@ pub fn expand(
             }
         }
         let scale = def.scale.unwrap_or(1.0);
-        let mut values: BTreeMap<Cell, Evaluated> = rolled
+        let mut values: BTreeMap<ValueKey, Evaluated> = rolled
             .iter()
             .filter_map(|(cell, acc)| acc.evaluate(def.method, scale).map(|v| (cell.clone(), v)))
             .collect();
@@ -345,10 +344,10 @@ pub fn expand(
         for (cell, e) in values {
             let (caisse_id, organism) = match cell.level {
                 Level::Caisse => {
-                    let c = &reference.caisses[cell.unit as usize];
+                    let c = &reference.caisses[cell.entity as usize];
                     (Some(c.caisse_id.clone()), Some(c.organism.clone()))
                 }
-                Level::Organism => (None, Some(organisms[cell.unit as usize].clone())),
+                Level::Organism => (None, Some(organisms[cell.entity as usize].clone())),
                 Level::National => (None, None),
             };
             out.push(IndicatorValue {
@@ -379,13 +378,13 @@ pub fn expand(
 /// Yearly values of a variant that averages its monthly values (CRPCEN: unweighted mean of the
 /// monthly means; Camieg: monthly P90s weighted by their monthly record counts).
 fn years_from_months(
-    months: &BTreeMap<Cell, Evaluated>,
+    months: &BTreeMap<ValueKey, Evaluated>,
     rollup: YearRollup,
-) -> Vec<(Cell, Evaluated)> {
-    let mut by_year: BTreeMap<Cell, Vec<(f64, i64)>> = BTreeMap::new();
+) -> Vec<(ValueKey, Evaluated)> {
+    let mut by_year: BTreeMap<ValueKey, Vec<(f64, i64)>> = BTreeMap::new();
     for (cell, e) in months {
         if cell.month.is_some() {
-            let year_cell = Cell {
+            let year_cell = ValueKey {
                 month: None,
                 ..cell.clone()
             };
@@ -461,38 +460,39 @@ impl CubeColumns {
             });
         }
         let mut measures = Vec::with_capacity(plan.measures.len());
-        for (m, (_, agg, numeric)) in plan.measures.iter().enumerate() {
+        for (m, measure) in plan.measures.iter().enumerate() {
             let column = batch.column(1 + plan.keys.len() + m);
-            let values: Vec<Option<i128>> = match (agg, numeric, column.data_type()) {
-                (Aggregate::Count, _, _) => cast(column, &DataType::Int64)
-                    .map_err(err)?
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .map(|v| v.map(i128::from))
-                    .collect(),
-                (Aggregate::Sum, Numeric::Integer, _) => cast(column, &DataType::Int64)
-                    .map_err(err)?
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .map(|v| v.map(|v| i128::from(v) * MICRO))
-                    .collect(),
-                (Aggregate::Sum, Numeric::Decimal, DataType::Decimal128(_, scale)) => {
-                    let shift = 6 - i32::from(*scale);
-                    column
-                        .as_primitive::<Decimal128Type>()
+            let values: Vec<Option<i128>> =
+                match (&measure.aggregate, &measure.numeric, column.data_type()) {
+                    (Aggregate::Count, _, _) => cast(column, &DataType::Int64)
+                        .map_err(err)?
+                        .as_primitive::<Int64Type>()
                         .iter()
-                        .map(|v| v.map(|v| rescale(v, shift)))
-                        .collect()
-                }
-                (_, _, other) => {
-                    return Err(ComputeError::Query {
-                        table: plan.table.clone(),
-                        source: datafusion::error::DataFusionError::Internal(format!(
-                            "measure m{m} has unexpected type {other}"
-                        )),
-                    });
-                }
-            };
+                        .map(|v| v.map(i128::from))
+                        .collect(),
+                    (Aggregate::Sum, Numeric::Integer, _) => cast(column, &DataType::Int64)
+                        .map_err(err)?
+                        .as_primitive::<Int64Type>()
+                        .iter()
+                        .map(|v| v.map(|v| i128::from(v) * MICRO))
+                        .collect(),
+                    (Aggregate::Sum, Numeric::Decimal, DataType::Decimal128(_, scale)) => {
+                        let shift = 6 - i32::from(*scale);
+                        column
+                            .as_primitive::<Decimal128Type>()
+                            .iter()
+                            .map(|v| v.map(|v| rescale(v, shift)))
+                            .collect()
+                    }
+                    (_, _, other) => {
+                        return Err(ComputeError::Query {
+                            table: plan.table.clone(),
+                            source: datafusion::error::DataFusionError::Internal(format!(
+                                "measure m{m} has unexpected type {other}"
+                            )),
+                        });
+                    }
+                };
             measures.push(values);
         }
         Ok(Self {

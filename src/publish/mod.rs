@@ -7,11 +7,10 @@
 //! output has no atomic rename: there each run uploads a version of its own and switches a
 //! pointer object last ([`store`]).
 
-pub mod annex;
 pub mod folder;
 pub mod manifest;
 pub mod parquet;
-pub mod results;
+pub mod rerun;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -1,20 +1,17 @@
 //! The annex tables reproduce the annex's arithmetic (`../shared/research/seed-annex.md` §1.3,
 //! T1-T4) from computed values, and render to Parquet, Excel and HTML.
 
-
-
 use crate::common::*;
-use parangon::catalogue::Catalogue;
-use parangon::compute::benchmark;
-use parangon::publish::annex::{self, AnnexInput, Cell, Table};
+use parangon::assess::benchmark;
+use parangon::render::annex::{self, AnnexInput, Cell, Table};
 
 fn plain(s: String) -> String {
     s.replace(['\u{a0}', '\u{202f}'], " ")
         .replace('\u{2212}', "-")
 }
 
-fn tables(out: &parangon::compute::ComputeOutput, year: i32) -> Vec<Table> {
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+fn tables(out: &Computed, year: i32) -> Vec<Table> {
+    let catalogue = catalogue();
     let (rows, ranks) = benchmark::benchmark(&out.values, &catalogue);
     annex::tables(&AnnexInput {
         values: &out.values,
@@ -123,7 +120,7 @@ async fn unit_cost_dispersion_by_hand() {
         ],
     );
     let out = f.compute().await;
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+    let catalogue = catalogue();
     let (rows, ranks) = benchmark::benchmark(&out.values, &catalogue);
     let b = rows
         .iter()
@@ -249,11 +246,11 @@ async fn renderings_are_deterministic_and_self_contained() {
         ],
     );
     let out = f.compute().await;
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+    let catalogue = catalogue();
     let render = || {
         let mut p = parangon::publish::Publication::default();
-        parangon::publish::results::add_derived(&mut p, &out.values, &catalogue, &[], None)
-            .unwrap();
+        let assessment = parangon::assess::benchmark_only(out.values.clone(), &catalogue);
+        parangon::render::derived(&mut p, &assessment, &catalogue, &[], None).unwrap();
         p.files()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect::<Vec<_>>()

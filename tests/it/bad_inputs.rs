@@ -3,8 +3,6 @@
 //! `rejects` with the reason (exit 0) — never a panic, never a silent drop. Each case runs the
 //! real binary. docs/reliability.md lists the cases and what happens.
 
-
-
 use std::path::Path;
 use std::process::{Command, Output};
 

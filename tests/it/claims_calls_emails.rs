@@ -1,10 +1,8 @@
 //! Indicators of the claims, calls and e-mails tables, on hand-made fixtures with values
 //! computed by hand. Each test names the document and indicator it checks.
 
-
-
 use crate::common::*;
-use parangon::compute::Level::{Caisse, National, Organism};
+use parangon::model::Level::{Caisse, National, Organism};
 
 /// Two CPAM of one network and Cavimac. Delays are `paid − received` in calendar days.
 fn claims_fixture() -> Fixture {
@@ -306,10 +304,13 @@ async fn absent_tables_are_not_computed_never_zero() {
 #[tokio::test]
 async fn years_option_keeps_only_those_years() {
     let out = claims_fixture()
-        .compute_with(parangon::compute::ComputeOptions {
-            years: vec![2023],
-            ..Default::default()
-        })
+        .compute_with(
+            parangon::compute::ComputeOptions {
+                years: vec![2023],
+                ..Default::default()
+            },
+            0,
+        )
         .await;
     assert!(out.values.is_empty(), "all claims were paid in 2024");
 }

@@ -1,7 +1,5 @@
 //! End to end: the `parangon` binary on a generated dataset with injected bad rows.
 
-
-
 use crate::common::{files_under, ok};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -293,10 +291,7 @@ fn readme_command_runs_on_the_bundled_sample() {
     // Every definition of the catalogue is computed on the sample, none is missing.
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-    let catalogue = parangon::catalogue::Catalogue::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines"),
-    )
-    .unwrap();
+    let catalogue = crate::common::catalogue();
     assert_eq!(
         manifest["indicators"]["not_computed"]
             .as_array()

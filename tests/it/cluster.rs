@@ -3,8 +3,6 @@
 //! and every output compared byte for byte with a local run of the same catalogue.
 #![cfg(feature = "cluster")]
 
-
-
 use crate::common::{files_under, ok};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

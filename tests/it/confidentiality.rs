@@ -2,13 +2,12 @@
 //! values on fewer than 11 records are masked, secondary suppression protects them, the exact
 //! values stay in `indicator_values`, and the published renderings print the mask.
 
-
-
 use crate::common::*;
-use parangon::catalogue::Catalogue;
-use parangon::compute::Level::{Caisse, National, Organism};
-use parangon::compute::{ComputeOptions, ComputeOutput, IndicatorValue, Level, benchmark};
-use parangon::publish::annex::{self, AnnexInput, Cell};
+use parangon::assess::benchmark;
+use parangon::compute::ComputeOptions;
+use parangon::model::Level::{Caisse, National, Organism};
+use parangon::model::{IndicatorValue, Level};
+use parangon::render::annex::{self, AnnexInput, Cell};
 
 const ID: &str = "claims_fse_delay_mean";
 
@@ -51,15 +50,12 @@ fn fixture() -> Fixture {
     f
 }
 
-async fn compute(f: &Fixture, threshold: Option<i64>) -> ComputeOutput {
-    f.compute_with(ComputeOptions {
-        suppression_threshold: threshold,
-        ..ComputeOptions::default()
-    })
-    .await
+async fn compute(f: &Fixture, threshold: Option<i64>) -> Computed {
+    let threshold = threshold.unwrap_or(parangon::assess::confidentiality::DEFAULT_THRESHOLD);
+    f.compute_with(ComputeOptions::default(), threshold).await
 }
 
-fn cell<'a>(out: &'a ComputeOutput, level: Level, unit: &str, period: &str) -> &'a IndicatorValue {
+fn cell<'a>(out: &'a Computed, level: Level, unit: &str, period: &str) -> &'a IndicatorValue {
     find(out, ID, "bench", level, unit, None, period)
         .unwrap_or_else(|| panic!("no value {level:?} {unit} {period}"))
 }
@@ -136,8 +132,7 @@ async fn no_published_total_has_a_single_masked_part() {
 #[tokio::test]
 async fn the_same_inputs_mask_the_same_cells() {
     let f = fixture();
-    let mask =
-        |out: &ComputeOutput| -> Vec<bool> { out.values.iter().map(|v| v.suppressed).collect() };
+    let mask = |out: &Computed| -> Vec<bool> { out.values.iter().map(|v| v.suppressed).collect() };
     let first = compute(&f, None).await;
     let second = compute(&f, None).await;
     assert_eq!(mask(&first), mask(&second));
@@ -193,7 +188,7 @@ async fn organisation_level_tables_are_not_masked_for_one_row_per_caisse() {
 #[tokio::test]
 async fn benchmark_and_annex_leave_masked_values_out() {
     let out = compute(&fixture(), None).await;
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+    let catalogue = catalogue();
     let (rows, ranks) = benchmark::benchmark(&out.values, &catalogue);
     let national = rows
         .iter()

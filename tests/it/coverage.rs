@@ -2,16 +2,14 @@
 //! the catalogue exist, targets only sit on computed indicators, and docs/coverage.md is the
 //! command's current output.
 
-
-
-use crate::common::pipelines;
-use parangon::catalogue::Catalogue;
-use parangon::coverage;
+use crate::common::{catalogue, pipelines};
+use parangon::model::CatalogueSource;
+use parangon::pipelines::coverage;
 
 #[test]
 fn coverage_is_consistent_with_catalogue_and_targets() {
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
-    let lines = coverage::load(&pipelines().join("coverage"), &catalogue).unwrap();
+    let catalogue = catalogue();
+    let lines = coverage::load(&CatalogueSource::Folder(pipelines()), &catalogue).unwrap();
     // Every indicator of each document, as counted in ../shared/research.
     for (title, n) in [
         ("Cavimac COG 2023-2027", 34),
@@ -65,8 +63,8 @@ fn coverage_is_consistent_with_catalogue_and_targets() {
 
 #[test]
 fn docs_coverage_md_is_the_commands_output() {
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
-    let lines = coverage::load(&pipelines().join("coverage"), &catalogue).unwrap();
+    let catalogue = catalogue();
+    let lines = coverage::load(&CatalogueSource::Folder(pipelines()), &catalogue).unwrap();
     let expected = coverage::markdown(&lines);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/coverage.md");
     let actual = std::fs::read_to_string(&path).unwrap();

@@ -3,8 +3,6 @@
 //! three points — after computing, half-way through writing, just before the switch — and the
 //! previous outputs must be intact and complete; the next run must succeed and clean up.
 
-
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,6 @@
 //! The data contract at ingest: every bad row goes to rejects with its reason, rows read =
 //! accepted + rejected, schema problems stop the run with the file and column named.
 
-
-
 use crate::common::*;
 use parangon::contract;
 use parangon::ingest::Input;
@@ -168,7 +166,7 @@ async fn every_bad_row_is_rejected_with_its_reason_and_counts_reconcile() {
         value(
             &out,
             "claims_fse_delay_mean",
-            parangon::compute::Level::Caisse,
+            parangon::model::Level::Caisse,
             "CPAM-A",
             "2024-03",
         ),
@@ -283,7 +281,7 @@ async fn physical_types_are_normalised() {
         value(
             &out,
             "calls_agent_answer_rate",
-            parangon::compute::Level::Caisse,
+            parangon::model::Level::Caisse,
             "CPAM-A",
             "2024-04",
         ),

@@ -1,12 +1,12 @@
 //! The integration tests, in one binary so that DataFusion is linked once (issue #16).
 //! Each module is one subject; `common` holds the fixtures they share.
 
-mod common;
 mod annex;
 mod bad_inputs;
 mod claims_calls_emails;
 mod cli;
 mod cluster;
+mod common;
 mod confidentiality;
 mod coverage;
 mod crash;
@@ -17,6 +17,7 @@ mod pensions_reclamations;
 mod privacy;
 mod row_validation;
 mod s3;
+mod snapshots;
 mod targets;
 mod variants;
 mod yearly_controls_satisfaction;

@@ -6,7 +6,6 @@
 
 use std::process::Command;
 
-use parangon::catalogue::Catalogue;
 use parangon::compute::{self, ComputeOptions, ComputeOutput};
 use parangon::contract;
 use parangon::ingest::Input;
@@ -29,7 +28,8 @@ async fn compute(
     memory_limit: Option<usize>,
 ) -> Result<ComputeOutput, String> {
     let pipelines = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
-    let catalogue = Catalogue::load(&pipelines).unwrap();
+    let catalogue =
+        parangon::pipelines::load(&parangon::model::CatalogueSource::Folder(pipelines)).unwrap();
     let tables: Vec<_> = contract::TABLES.to_vec();
     let input = Input::open(dir.to_str().unwrap(), &tables).await.unwrap();
     let options = ComputeOptions {

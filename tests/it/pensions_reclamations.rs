@@ -2,10 +2,8 @@
 //! months clamped to the month's end, end of the following month, open days by calendar).
 //! Values computed by hand; see docs/date-rules.md.
 
-
-
 use crate::common::*;
-use parangon::compute::Level::{Caisse, Organism};
+use parangon::model::Level::{Caisse, Organism};
 
 /// Caisse N: national calendar; caisse AM: Alsace-Moselle (Good Friday and 26 December closed).
 fn reclamations_fixture() -> Fixture {

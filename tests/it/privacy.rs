@@ -4,8 +4,6 @@
 //! extracts — including rows that are rejected — and searches every byte of every output,
 //! decoded: every Parquet column as text, the manifest, the HTML, and the unzipped Excel file.
 
-
-
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;

@@ -6,8 +6,6 @@
 //! Skipped when moto is not installed, except under CI (`.ci/run` installs it).
 #![cfg(feature = "s3")]
 
-
-
 use crate::common::files_under;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -1,13 +1,10 @@
 //! COG targets: transcribed faithfully (every printed snippet is found on one line of its
 //! document) and checked right on both sides of each comparison, equality included.
 
-
-
 use std::path::PathBuf;
 
 use crate::common::*;
-use parangon::catalogue::Catalogue;
-use parangon::compute::Level::{Caisse, Organism};
+use parangon::model::Level::{Caisse, Organism};
 
 /// `../shared/seeds` beside the repository (or `$PARANGON_SEEDS`).
 fn seeds() -> Option<PathBuf> {
@@ -33,7 +30,7 @@ fn every_target_is_printed_in_its_document() {
         eprintln!("skipped: ../shared/seeds not found (set PARANGON_SEEDS)");
         return;
     };
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+    let catalogue = catalogue();
     assert!(
         catalogue.targets.len() > 150,
         "{} targets",
@@ -61,7 +58,7 @@ fn every_target_is_printed_in_its_document() {
 
 #[test]
 fn a_sample_of_targets_matches_the_documents() {
-    let catalogue = Catalogue::load(&pipelines()).unwrap();
+    let catalogue = catalogue();
     let find = |org: &str, id: &str, dim: Option<&str>, year: i32| {
         catalogue
             .targets

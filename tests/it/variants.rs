@@ -1,10 +1,8 @@
 //! COG variants (indicators.md, "COG variants to support"): computed for their organism's
 //! caisses with `definition` = the organism, beside the bench value.
 
-
-
 use crate::common::*;
-use parangon::compute::Level::{Caisse, National, Organism};
+use parangon::model::Level::{Caisse, National, Organism};
 
 type Claim = (
     &'static str,

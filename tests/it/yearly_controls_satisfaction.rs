@@ -1,10 +1,8 @@
 //! Staff, costs, controls, overpayments, contributions and satisfaction indicators, on
 //! hand-made fixtures with values computed by hand.
 
-
-
 use crate::common::*;
-use parangon::compute::Level::{Caisse, National, Organism};
+use parangon::model::Level::{Caisse, National, Organism};
 
 /// A, B, D: CNAM; C: Cavimac. B has no training count and no activity volume; D has costs but
 /// no staff row.

@@ -12,10 +12,12 @@ use parangon::arrow::array::{
     TimestampMicrosecondArray,
 };
 use parangon::arrow::datatypes::{Field, Schema};
-use parangon::catalogue::Catalogue;
-use parangon::compute::{self, ComputeOptions, ComputeOutput, IndicatorValue, Level};
+use parangon::assess::benchmark::{BenchmarkRow, RankRow};
+use parangon::assess::confidentiality::Suppression;
+use parangon::compute::{self, ComputeOptions, TableRun};
 use parangon::contract;
 use parangon::ingest::{Caisse, Input, reference};
+use parangon::model::{Catalogue, CatalogueSource, IndicatorValue, Level, NotComputed};
 
 /// Asserts that a run of the binary succeeded (printing its output if not) and returns its
 /// stdout.
@@ -71,6 +73,24 @@ pub fn pipelines() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")
 }
 
+/// The repository's catalogue, read from its folder.
+pub fn catalogue() -> Catalogue {
+    parangon::pipelines::load(&CatalogueSource::Folder(pipelines())).unwrap()
+}
+
+/// A computation as a run makes it: the raw values of `compute`, assessed (targets,
+/// confidentiality, benchmark).
+#[derive(Debug)]
+pub struct Computed {
+    pub values: Vec<IndicatorValue>,
+    pub suppression: Suppression,
+    pub benchmark: Vec<BenchmarkRow>,
+    pub ranks: Vec<RankRow>,
+    pub tables: Vec<TableRun>,
+    pub computed: Vec<(String, String)>,
+    pub not_computed: Vec<NotComputed>,
+}
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
 }
@@ -118,23 +138,33 @@ impl Fixture {
     /// Computes with confidentiality off: these hand-made fixtures have a few records per
     /// caisse, and the tests check the values and their renderings. Suppression has its own
     /// tests (tests/confidentiality.rs).
-    pub async fn compute(&self) -> ComputeOutput {
-        self.compute_with(ComputeOptions {
-            suppression_threshold: Some(0),
-            ..ComputeOptions::default()
-        })
-        .await
+    pub async fn compute(&self) -> Computed {
+        self.compute_with(ComputeOptions::default(), 0).await
     }
 
-    pub async fn compute_with(&self, options: ComputeOptions) -> ComputeOutput {
-        let catalogue = Catalogue::load(&pipelines()).unwrap();
-        let tables: Vec<_> = contract::TABLES.to_vec();
-        let input = Input::open(self.path().to_str().unwrap(), &tables)
+    /// Computes and assesses with `suppression_threshold` as the run's default threshold.
+    pub async fn compute_with(
+        &self,
+        options: ComputeOptions,
+        suppression_threshold: i64,
+    ) -> Computed {
+        let catalogue = catalogue();
+        let input = Input::open(self.path().to_str().unwrap(), contract::TABLES)
             .await
             .unwrap();
-        compute::compute(&input, &catalogue, &options, &compute::Silent)
+        let raw = compute::compute(&input, &catalogue, &options, &compute::Silent)
             .await
-            .unwrap()
+            .unwrap();
+        let assessed = parangon::assess::assess(raw.values, &catalogue, suppression_threshold);
+        Computed {
+            values: assessed.values,
+            suppression: assessed.suppression,
+            benchmark: assessed.benchmark,
+            ranks: assessed.ranks,
+            tables: raw.tables,
+            computed: raw.computed,
+            not_computed: raw.not_computed,
+        }
     }
 }
 
@@ -191,13 +221,13 @@ pub fn ids(prefix: &str, n: usize) -> ArrayRef {
 }
 
 /// The value of one cell of `indicator_values`.
-/// `unit`: caisse id at caisse level, organism at organism level, "" at national level.
+/// `entity`: caisse id at caisse level, organism at organism level, "" at national level.
 pub fn find<'a>(
-    out: &'a ComputeOutput,
+    out: &'a Computed,
     id: &str,
     definition: &str,
     level: Level,
-    unit: &str,
+    entity: &str,
     dimension_value: Option<&str>,
     period: &str,
 ) -> Option<&'a IndicatorValue> {
@@ -206,8 +236,8 @@ pub fn find<'a>(
             && v.definition == definition
             && v.level == level
             && match level {
-                Level::Caisse => v.caisse_id.as_deref() == Some(unit),
-                Level::Organism => v.organism.as_deref() == Some(unit),
+                Level::Caisse => v.caisse_id.as_deref() == Some(entity),
+                Level::Organism => v.organism.as_deref() == Some(entity),
                 Level::National => true,
             }
             && v.dimension_value.as_deref() == dimension_value
@@ -216,9 +246,9 @@ pub fn find<'a>(
 }
 
 /// The value of a bench cell, which must exist.
-pub fn value(out: &ComputeOutput, id: &str, level: Level, unit: &str, period: &str) -> f64 {
-    find(out, id, "bench", level, unit, None, period)
-        .unwrap_or_else(|| panic!("no value for {id} {level:?} {unit} {period}"))
+pub fn value(out: &Computed, id: &str, level: Level, entity: &str, period: &str) -> f64 {
+    find(out, id, "bench", level, entity, None, period)
+        .unwrap_or_else(|| panic!("no value for {id} {level:?} {entity} {period}"))
         .value
 }
 

@@ -25,8 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::values::{IndicatorValue, Level};
-use crate::catalogue::Catalogue;
+use crate::model::{Catalogue, IndicatorValue, Level};
 
 /// The default threshold: a value on fewer than 11 records is not published.
 pub const DEFAULT_THRESHOLD: i64 = 11;
@@ -140,70 +139,76 @@ fn secondary_suppression(values: &mut [IndicatorValue]) -> u64 {
     }
 }
 
+/// The three kinds of additive relation between values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RelationKind {
+    /// A caisse is a part of its organism, an organism of the nation.
+    Geography,
+    /// A breakdown value is a part of the whole of the same entity and period.
+    Breakdown,
+    /// A month is a part of its year.
+    Time,
+}
+
+/// A relation as seen from its total, or from one of its parts: the same key for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RelationKey<'a> {
+    kind: RelationKind,
+    indicator_id: &'a str,
+    definition: &'a str,
+    level: Level,
+    caisse_id: Option<&'a str>,
+    organism: Option<&'a str>,
+    dimension_value: Option<&'a str>,
+    year: i32,
+    month: Option<i32>,
+}
+
 /// Every relation of the values, ordered by their total's position in the table.
 fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
-    // The key of a value as a part, per relation kind, and the key of the same relation
-    // as seen from its total.
-    type Key<'a> = (
-        u8,
-        &'a str,
-        &'a str,
-        Level,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        i32,
-        Option<i32>,
-    );
-    let mut totals: HashMap<Key, usize> = HashMap::new();
-    let mut parts: HashMap<Key, Vec<usize>> = HashMap::new();
+    let mut totals: HashMap<RelationKey, usize> = HashMap::new();
+    let mut parts: HashMap<RelationKey, Vec<usize>> = HashMap::new();
     for (i, v) in values.iter().enumerate() {
-        let id = v.indicator_id.as_str();
-        let def = v.definition.as_str();
+        let key = |kind, level, caisse_id, organism, dimension_value, month| RelationKey {
+            kind,
+            indicator_id: v.indicator_id.as_str(),
+            definition: v.definition.as_str(),
+            level,
+            caisse_id,
+            organism,
+            dimension_value,
+            year: v.year,
+            month,
+        };
         let caisse = v.caisse_id.as_deref();
         let org = v.organism.as_deref();
         let dim = v.dimension_value.as_deref();
-        // 0: geography. A caisse is a part of its organism, an organism of the nation.
-        let as_total = (0, id, def, v.level, org, dim, None, v.year, v.month);
+        let geography =
+            |level, organism| key(RelationKind::Geography, level, None, organism, dim, v.month);
         match v.level {
-            Level::Caisse => {
-                parts
-                    .entry((0, id, def, Level::Organism, org, dim, None, v.year, v.month))
-                    .or_default()
-                    .push(i);
-            }
+            Level::Caisse => parts
+                .entry(geography(Level::Organism, org))
+                .or_default()
+                .push(i),
             Level::Organism => {
-                totals.insert(as_total, i);
+                totals.insert(geography(Level::Organism, org), i);
                 parts
-                    .entry((
-                        0,
-                        id,
-                        def,
-                        Level::National,
-                        None,
-                        dim,
-                        None,
-                        v.year,
-                        v.month,
-                    ))
+                    .entry(geography(Level::National, None))
                     .or_default()
                     .push(i);
             }
             Level::National => {
-                totals.insert(as_total, i);
+                totals.insert(geography(Level::National, None), i);
             }
         }
-        // 1: breakdown. A dimension value is a part of the whole of the same unit and period.
-        let unit = (caisse, org);
-        let whole = (1, id, def, v.level, unit.0, unit.1, None, v.year, v.month);
+        let whole = key(RelationKind::Breakdown, v.level, caisse, org, None, v.month);
         match dim {
             Some(_) => parts.entry(whole).or_default().push(i),
             None => {
                 totals.insert(whole, i);
             }
         }
-        // 2: time. A month is a part of its year.
-        let year = (2, id, def, v.level, caisse, org, dim, v.year, None);
+        let year = key(RelationKind::Time, v.level, caisse, org, dim, None);
         match v.month {
             Some(_) => parts.entry(year).or_default().push(i),
             None => {
@@ -225,7 +230,7 @@ fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Unit;
+    use crate::model::Unit;
 
     fn value(
         level: Level,
@@ -258,7 +263,7 @@ mod tests {
     }
 
     fn run(values: &mut [IndicatorValue], threshold: i64) -> u64 {
-        super::super::values::sort(values);
+        crate::model::sort(values);
         for v in values.iter_mut() {
             v.suppressed = v.n_records < threshold;
         }

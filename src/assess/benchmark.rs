@@ -12,13 +12,8 @@
 //! which is what a statistician checking the table in a spreadsheet gets.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-
-use super::{IndicatorValue, Level};
-use crate::catalogue::{Catalogue, Direction};
+use crate::model::{BENCH, Catalogue, Direction, IndicatorValue, Level};
 
 /// One row of `benchmark`.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +77,7 @@ pub fn benchmark(
             .entry(format!("organism:{organism}"))
             .or_default()
             .push((caisse, organism, v.value));
-        if v.definition == crate::catalogue::BENCH {
+        if v.definition == BENCH {
             scopes
                 .entry("national".into())
                 .or_default()
@@ -207,110 +202,6 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
-pub fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("indicator_id", DataType::Utf8, false),
-        Field::new("definition", DataType::Utf8, false),
-        Field::new("year", DataType::Int32, false),
-        Field::new("scope", DataType::Utf8, false),
-        Field::new("unit", DataType::Utf8, false),
-        Field::new("direction", DataType::Utf8, false),
-        Field::new("n_caisses", DataType::Int64, false),
-        Field::new("mean", DataType::Float64, false),
-        Field::new("stddev", DataType::Float64, false),
-        Field::new("cv", DataType::Float64, true),
-        Field::new("min", DataType::Float64, false),
-        Field::new("p25", DataType::Float64, false),
-        Field::new("median", DataType::Float64, false),
-        Field::new("p75", DataType::Float64, false),
-        Field::new("max", DataType::Float64, false),
-        Field::new("best_caisse", DataType::Utf8, true),
-        Field::new("worst_caisse", DataType::Utf8, true),
-    ]))
-}
-
-pub fn to_batch(rows: &[BenchmarkRow]) -> RecordBatch {
-    let f =
-        |g: fn(&BenchmarkRow) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(g)));
-    RecordBatch::try_new(
-        schema(),
-        vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.indicator_id.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.definition.as_str()),
-            )),
-            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.year))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.scope.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.unit))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.direction.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|r| r.n_caisses),
-            )),
-            f(|r| r.mean),
-            f(|r| r.stddev),
-            Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.cv))),
-            f(|r| r.min),
-            f(|r| r.p25),
-            f(|r| r.median),
-            f(|r| r.p75),
-            f(|r| r.max),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|r| r.best_caisse.as_deref()),
-            )),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|r| r.worst_caisse.as_deref()),
-            )),
-        ],
-    )
-    .expect("benchmark columns match their schema")
-}
-
-pub fn ranks_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("indicator_id", DataType::Utf8, false),
-        Field::new("definition", DataType::Utf8, false),
-        Field::new("year", DataType::Int32, false),
-        Field::new("scope", DataType::Utf8, false),
-        Field::new("caisse_id", DataType::Utf8, false),
-        Field::new("organism", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-        Field::new("rank", DataType::Int64, true),
-    ]))
-}
-
-pub fn ranks_to_batch(rows: &[RankRow]) -> RecordBatch {
-    RecordBatch::try_new(
-        ranks_schema(),
-        vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.indicator_id.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.definition.as_str()),
-            )),
-            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.year))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.scope.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.caisse_id.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.organism.as_str()),
-            )),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value))),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.rank))),
-        ],
-    )
-    .expect("rank columns match their schema")
 }
 
 #[cfg(test)]

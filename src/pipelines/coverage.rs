@@ -1,15 +1,14 @@
-//! Coverage: for every indicator of each organism's COG (as listed in `../shared/research`),
+//! Coverage: for every indicator of each organism's COG (as the document lists them),
 //! whether parangon computes it — and with which definition — or why not (which data the
 //! contract lacks). The lists are data in `pipelines/coverage/<organism>.toml`; the references
 //! to the catalogue are checked, so the report cannot claim an indicator that does not exist.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::catalogue::{BENCH, Catalogue};
 use crate::error::CatalogueError;
+use crate::model::{BENCH, Catalogue, CatalogueSource};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,10 +46,10 @@ pub struct Line {
     pub has_targets: bool,
 }
 
-/// Reads `dir/*.toml` and checks every reference against `catalogue`.
-pub fn load(dir: &Path, catalogue: &Catalogue) -> Result<Vec<Line>, CatalogueError> {
+/// Reads `coverage/*.toml` of `source` and checks every reference against `catalogue`.
+pub fn load(source: &CatalogueSource, catalogue: &Catalogue) -> Result<Vec<Line>, CatalogueError> {
     let mut lines = Vec::new();
-    for (file, text) in crate::catalogue::read_toml_dir(dir)? {
+    for (file, text) in super::files(source, "coverage")? {
         let parsed: CoverageFile = toml::from_str(&text).map_err(|e| CatalogueError::Parse {
             file: file.clone(),
             message: e.to_string(),

@@ -20,10 +20,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Float64Array, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use crate::catalogue::{BENCH, Catalogue, Indicator, Unit};
-use crate::compute::benchmark::{BenchmarkRow, RankRow};
-use crate::compute::{IndicatorValue, Level};
-use crate::targets::{Op, Target};
+use crate::assess::benchmark::{BenchmarkRow, RankRow};
+use crate::model::{BENCH, Catalogue, Indicator, IndicatorValue, Level, Op, Target, Unit};
 
 /// Organisms of the régime général, in the annex's order (its tables print CNAMTS, CNAF, CNAV,
 /// ACOSS; the contract's codes are CNAM and URSSAF).

@@ -5,8 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{AnnexInput, Cell, Format, Table};
-use crate::catalogue::{BENCH, Direction};
-use crate::compute::Level;
+use crate::model::{BENCH, Direction, Level};
 
 /// The page.
 pub fn page(input: &AnnexInput, tables: &[Table], title: &str) -> String {
@@ -99,7 +98,7 @@ fn render_table(out: &mut String, t: &Table) {
 
 /// A dot plot: one line per caisse (best at the top), its value, its organism's target for the
 /// year (when the target is on the bench definition), the national value and the quartile band.
-fn chart(out: &mut String, input: &AnnexInput, ind: &crate::catalogue::Indicator) {
+fn chart(out: &mut String, input: &AnnexInput, ind: &crate::model::Indicator) {
     let n = input.year;
     let mut points: Vec<(&str, &str, f64, Option<i64>)> = input
         .ranks
@@ -166,11 +165,11 @@ fn chart(out: &mut String, input: &AnnexInput, ind: &crate::catalogue::Indicator
         Direction::None => "sans sens",
     };
     let unit = match ind.unit {
-        crate::catalogue::Unit::Percent => "%",
-        crate::catalogue::Unit::Days => "jours",
-        crate::catalogue::Unit::Eur => "€",
-        crate::catalogue::Unit::Etp => "ETP",
-        crate::catalogue::Unit::Ratio => "ratio",
+        crate::model::Unit::Percent => "%",
+        crate::model::Unit::Days => "jours",
+        crate::model::Unit::Eur => "€",
+        crate::model::Unit::Etp => "ETP",
+        crate::model::Unit::Ratio => "ratio",
     };
     writeln!(out, "<figure class=\"chart\"><figcaption><b>{}</b> — {} ({}, {better})</figcaption>\n<svg viewBox=\"0 0 {} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\">", escape(&ind.label_fr), n, unit, left + width + 20.0, escape(&ind.label_fr)).ok();
     let bottom = top + row_h * points.len() as f64;

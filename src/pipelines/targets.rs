@@ -1,88 +1,17 @@
-//! COG targets: what each organism signed for, transcribed from the four COG documents into
-//! `pipelines/targets/<organism>.toml`, and checked against the computed values.
-//!
-//! A target names the organism, the indicator and its definition (the organism's variant when
-//! it has one, else bench), the year, the comparison as printed (≤ and < differ: Cavimac n°6
-//! and n°7 change from ≤ to < in 2027), the value, the document and the indicator number, and
-//! the printed cells verbatim (a test finds them in the document). Where the document prints no
+//! The COG targets of `pipelines/targets/<organism>.toml`, transcribed from the four COG
+//! documents: the organism, the indicator and its definition (the organism's variant when it has
+//! one, else bench), the year, the comparison as printed (≤ and < differ: Cavimac n°6 and n°7
+//! change from ≤ to < in 2027), the value, the document and the indicator number, and the
+//! printed cells verbatim (a test finds them in the document). Where the document prints no
 //! operator, the indicator's direction gives it and the target says so.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::catalogue::{BENCH, Direction, Indicator};
-use crate::compute::{IndicatorValue, Level};
 use crate::error::CatalogueError;
-
-/// A comparison of a COG target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Ge,
-    Le,
-    Lt,
-    Gt,
-    Eq,
-}
-
-impl Op {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Ge => ">=",
-            Op::Le => "<=",
-            Op::Lt => "<",
-            Op::Gt => ">",
-            Op::Eq => "=",
-        }
-    }
-
-    /// Whether `value` meets `target`. Both are compared at 6 decimal places, so that a mean
-    /// of exactly 6 days is "≤ 6" even when its floating-point division is off in the 15th digit.
-    pub fn met(self, value: f64, target: f64) -> bool {
-        let round = |x: f64| (x * 1e6).round();
-        let (v, t) = (round(value), round(target));
-        match self {
-            Op::Ge => v >= t,
-            Op::Le => v <= t,
-            Op::Lt => v < t,
-            Op::Gt => v > t,
-            Op::Eq => v == t,
-        }
-    }
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One target: an organism's objective for one indicator and year.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    pub organism: String,
-    pub indicator: String,
-    pub definition: String,
-    /// `None`: the whole; `Some(v)`: that breakdown value (a branch, a channel).
-    pub dimension_value: Option<String>,
-    pub year: i32,
-    pub op: Op,
-    pub value: f64,
-    /// Whether the operator is printed in the document (else it comes from the direction).
-    pub op_printed: bool,
-    /// The indicator's number (or code) in the document.
-    pub number: String,
-    /// Document and indicator number, e.g. "Cavimac COG 2023-2027 (000_….txt) n°6".
-    pub source: String,
-    /// The document's file name under `../shared/seeds/`.
-    pub document: String,
-    /// Verbatim snippets of the document that hold the target; they stand on one line of the
-    /// document's text (a test checks it).
-    pub printed: Vec<String>,
-    pub note: Option<String>,
-}
+use crate::model::{BENCH, Direction, Indicator, Op, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,7 +19,7 @@ struct TargetFile {
     organism: String,
     /// Title of the document, e.g. "Cavimac COG 2023-2027".
     title: String,
-    /// File name under ../shared/seeds/.
+    /// The document's file name, e.g. `000_87b1017b454bb887.txt`.
     document: String,
     #[serde(default)]
     target: Vec<TargetEntry>,
@@ -112,23 +41,6 @@ struct TargetEntry {
     /// The operator to read where none is printed and the direction gives none (a volume).
     assumed_operator: Option<String>,
     note: Option<String>,
-}
-
-/// A file's path and text, kept for the catalogue's version hash.
-pub type Source = (PathBuf, String);
-
-/// Reads every `*.toml` of `dir` (absent folder: no targets) against the loaded indicators.
-pub fn load(
-    dir: &Path,
-    indicators: &[Indicator],
-) -> Result<(Vec<Target>, Vec<Source>), CatalogueError> {
-    let sources = if dir.is_dir() {
-        crate::catalogue::read_toml_dir(dir)?
-    } else {
-        Vec::new()
-    };
-    let targets = from_sources(&sources, indicators)?;
-    Ok((targets, sources))
 }
 
 /// Parses target files given as (file, text).
@@ -276,62 +188,9 @@ fn parse_cell(
     Ok((op, value, printed))
 }
 
-/// Sets `target_op`, `target` and `target_met` on the yearly values at caisse and organism
-/// level (the COG targets are yearly objectives of the organism and of each of its caisses).
-pub fn apply(values: &mut [IndicatorValue], targets: &[Target]) {
-    let mut index: HashMap<(&str, &str, &str, i32, Option<&str>), &Target> = HashMap::new();
-    for t in targets {
-        index.insert(
-            (
-                &t.organism,
-                &t.indicator,
-                &t.definition,
-                t.year,
-                t.dimension_value.as_deref(),
-            ),
-            t,
-        );
-    }
-    for v in values.iter_mut() {
-        if v.month.is_some() || v.level == Level::National {
-            continue;
-        }
-        let Some(organism) = v.organism.as_deref() else {
-            continue;
-        };
-        let key = |dim| {
-            (
-                organism,
-                v.indicator_id.as_str(),
-                v.definition.as_str(),
-                v.year,
-                dim,
-            )
-        };
-        if let Some(t) = index.get(&key(v.dimension_value.as_deref())) {
-            v.target_op = Some(t.op.as_str().to_string());
-            v.target = Some(t.value);
-            v.target_met = Some(t.op.met(v.value, t.value));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comparisons_on_both_sides_and_at_equality() {
-        assert!(Op::Le.met(6.0, 6.0) && !Op::Lt.met(6.0, 6.0));
-        assert!(Op::Le.met(5.99, 6.0) && Op::Lt.met(5.99, 6.0));
-        assert!(!Op::Le.met(6.01, 6.0) && !Op::Lt.met(6.01, 6.0));
-        assert!(Op::Ge.met(92.0, 92.0) && !Op::Gt.met(80.0, 80.0));
-        assert!(Op::Gt.met(80.01, 80.0) && !Op::Ge.met(91.99, 92.0));
-        assert!(Op::Eq.met(50.0, 50.0) && !Op::Eq.met(50.1, 50.0));
-        // A mean of exactly 6 computed as 18/3 in floating point, and 0.1 + 0.2 against 0.3.
-        assert!(Op::Le.met(18.0 / 3.0, 6.0));
-        assert!(Op::Le.met(0.1 + 0.2, 0.3) && Op::Ge.met(0.1 + 0.2, 0.3));
-    }
 
     #[test]
     fn cells_with_and_without_operator() {

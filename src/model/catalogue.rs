@@ -1,0 +1,85 @@
+//! The loaded catalogue: every indicator definition, the COG targets and the confidentiality
+//! thresholds, with where they were read from. `crate::pipelines` builds it from TOML.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use super::indicator::Indicator;
+use super::target::Target;
+
+/// Where a catalogue was read from (recorded in the manifest).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CatalogueSource {
+    /// The `pipelines/` folder compiled into the binary (the default).
+    #[default]
+    Embedded,
+    /// A folder given with `--pipelines` or `PARANGON_PIPELINES`.
+    Folder(PathBuf),
+}
+
+impl fmt::Display for CatalogueSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogueSource::Embedded => write!(
+                f,
+                "embedded (the pipelines/ of parangon {})",
+                env!("CARGO_PKG_VERSION")
+            ),
+            CatalogueSource::Folder(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+/// Every indicator, in file then definition order, and the COG targets.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub indicators: Vec<Indicator>,
+    /// From `pipelines/targets/*.toml`.
+    pub targets: Vec<Target>,
+    /// `suppression_threshold` of the pipeline files that set one, by table.
+    pub suppression_thresholds: BTreeMap<String, i64>,
+    /// SHA-256 over the sorted file names and contents: the catalogue version in the manifest
+    /// (equal for the embedded catalogue and a folder holding the same files).
+    pub version: String,
+    pub source: CatalogueSource,
+}
+
+impl Catalogue {
+    /// The definitions of one indicator id (bench first, then variants).
+    pub fn definitions_of(&self, id: &str) -> Vec<&Indicator> {
+        self.indicators.iter().filter(|i| i.id == id).collect()
+    }
+
+    /// Whether some definition reads `table` (its own table or a denominator's).
+    pub fn reads(&self, table: &str) -> bool {
+        self.indicators
+            .iter()
+            .any(|i| i.source_tables().contains(&table))
+    }
+
+    /// The source tables the definitions read, by name.
+    pub fn tables(&self) -> BTreeSet<&str> {
+        self.indicators
+            .iter()
+            .flat_map(|i| i.source_tables())
+            .collect()
+    }
+
+    /// A "did you mean" for an unknown id: the known id sharing the longest prefix.
+    pub fn closest_id(&self, id: &str) -> Option<String> {
+        self.indicators
+            .iter()
+            .map(|i| {
+                let common =
+                    i.id.chars()
+                        .zip(id.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                (common, i.id.clone())
+            })
+            .filter(|(common, _)| *common >= 3)
+            .max_by_key(|(common, _)| *common)
+            .map(|(_, id)| id)
+    }
+}

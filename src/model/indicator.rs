@@ -1,0 +1,256 @@
+//! An indicator definition as written in `pipelines/<table>.toml`: its metadata, its method
+//! and its SQL expressions. Loading and checking them is `crate::pipelines`; this module only
+//! says what a definition *is*.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// `bench`: the harmonised definition computed for every caisse (indicators.md).
+pub const BENCH: &str = "bench";
+
+/// Unit of an indicator's value (outputs.md `unit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Unit {
+    #[serde(rename = "%")]
+    Percent,
+    #[serde(rename = "days")]
+    Days,
+    #[serde(rename = "eur")]
+    Eur,
+    #[serde(rename = "etp")]
+    Etp,
+    #[serde(rename = "ratio")]
+    Ratio,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Percent => "%",
+            Unit::Days => "days",
+            Unit::Eur => "eur",
+            Unit::Etp => "etp",
+            Unit::Ratio => "ratio",
+        }
+    }
+}
+
+/// Whether a higher or a lower value is better; `none` for volumes (ETP, fraud amounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Higher,
+    Lower,
+    None,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+            Direction::None => "none",
+        }
+    }
+}
+
+/// How records become a value (each is pooled the same way at every level).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Mean of `value` over the records of the filter (records with a null value are left out).
+    Mean,
+    /// 100 × records meeting `condition` / records of the filter.
+    Share,
+    /// `scale` × sum(`numerator`) / sum(`denominator`) over rows where both are known.
+    Ratio,
+    /// `scale` × sum(`value`).
+    Sum,
+    /// 9th decile by nearest rank of an integer `value` (delays in days).
+    P90,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Mean => "mean",
+            Method::Share => "share",
+            Method::Ratio => "ratio",
+            Method::Sum => "sum",
+            Method::P90 => "p90",
+        }
+    }
+}
+
+/// How a yearly value is made from the records or months of the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum YearRollup {
+    /// All records of the year pooled (the bench convention).
+    #[default]
+    Pooled,
+    /// Unweighted mean of the monthly values (CRPCEN's IJ delay).
+    MeanOfMonths,
+    /// Mean of the monthly values weighted by their record counts (Camieg's P90s).
+    WeightedMeanOfMonths,
+}
+
+/// Whether the period date is a calendar date (monthly and yearly values) or a year number
+/// (yearly tables: staff, costs, contributions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    #[default]
+    Month,
+    Year,
+}
+
+/// A second population for the denominator of a mean (Cavimac n°8: delays of the IJ paid in
+/// the period divided by the number of IJ *received* in the period).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub period_date: String,
+    pub filter: Option<String>,
+}
+
+/// One indicator definition as written in `pipelines/*.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub id: String,
+    #[serde(default = "bench")]
+    pub definition: String,
+    pub label_fr: String,
+    pub label_en: String,
+    pub unit: Unit,
+    pub direction: Direction,
+    /// Where the rule comes from: document file and indicator number.
+    pub origin: String,
+    pub method: Method,
+    /// Column or SQL expression placing a record in a period.
+    pub period_date: String,
+    #[serde(default)]
+    pub grain: Grain,
+    /// SQL predicate selecting the records of the indicator.
+    pub filter: Option<String>,
+    pub value: Option<String>,
+    pub condition: Option<String>,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+    pub scale: Option<f64>,
+    /// Column of a breakdown (`branch`, `channel`): values by dimension value and for all.
+    pub dimension: Option<String>,
+    #[serde(default)]
+    pub year_rollup: YearRollup,
+    pub denominator_population: Option<Population>,
+    /// A ratio whose denominator is summed from another table, joined on caisse and period
+    /// (productivity: activity units of `costs` over ETP of `staff`).
+    pub denominator_table: Option<String>,
+    /// Period date of the denominator table (default: `period_date`).
+    pub denominator_period_date: Option<String>,
+    /// Filter of the denominator table's rows.
+    pub denominator_filter: Option<String>,
+    /// Free text: decisions where the documents are silent.
+    pub note: Option<String>,
+    /// Filled by the loader: the source table (the file's `table`).
+    #[serde(skip)]
+    pub table: String,
+    /// Filled by the loader: the file the definition comes from.
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+fn bench() -> String {
+    BENCH.to_string()
+}
+
+impl Indicator {
+    /// `None` for bench; the organism code for a COG variant.
+    pub fn organism_scope(&self) -> Option<&str> {
+        (self.definition != BENCH).then_some(self.definition.as_str())
+    }
+
+    /// The SQL predicate of the indicator's records, including the organism scope of a variant.
+    pub fn full_filter(&self) -> String {
+        self.full_filter_with(self.filter.as_deref())
+    }
+
+    /// The organism scope of a variant combined with `predicate` (`TRUE` when both are absent).
+    pub fn full_filter_with(&self, predicate: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        if let Some(org) = self.organism_scope() {
+            parts.push(format!("organism = '{}'", org.replace('\'', "''")));
+        }
+        if let Some(f) = predicate {
+            parts.push(format!("({f})"));
+        }
+        if parts.is_empty() {
+            "TRUE".to_string()
+        } else {
+            parts.join(" AND ")
+        }
+    }
+
+    /// The source tables: its own, and the denominator's for a ratio across tables.
+    pub fn source_tables(&self) -> Vec<&str> {
+        let mut v = vec![self.table.as_str()];
+        if let Some(t) = &self.denominator_table {
+            v.push(t.as_str());
+        }
+        v
+    }
+
+    /// `id` for bench, `id[ORG]` for a variant: the name used in messages.
+    pub fn key(&self) -> String {
+        match self.organism_scope() {
+            None => self.id.clone(),
+            Some(org) => format!("{}[{org}]", self.id),
+        }
+    }
+}
+
+impl fmt::Display for Indicator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "id:           {}", self.id)?;
+        writeln!(f, "definition:   {}", self.definition)?;
+        writeln!(f, "label (fr):   {}", self.label_fr)?;
+        writeln!(f, "label (en):   {}", self.label_en)?;
+        writeln!(f, "unit:         {}", self.unit.as_str())?;
+        writeln!(f, "better:       {}", self.direction.as_str())?;
+        writeln!(f, "source table: {}", self.table)?;
+        writeln!(f, "origin:       {}", self.origin)?;
+        writeln!(f, "method:       {}", self.method.as_str())?;
+        writeln!(f, "period date:  {}", self.period_date)?;
+        writeln!(f, "filter:       {}", self.full_filter())?;
+        for (name, v) in [
+            ("value", &self.value),
+            ("condition", &self.condition),
+            ("numerator", &self.numerator),
+            ("denominator", &self.denominator),
+            ("dimension", &self.dimension),
+        ] {
+            if let Some(v) = v {
+                writeln!(f, "{name:<13} {v}")?;
+            }
+        }
+        if let Some(p) = &self.denominator_population {
+            writeln!(
+                f,
+                "denominator:  records with period date {} and filter {}",
+                p.period_date,
+                p.filter.as_deref().unwrap_or("TRUE")
+            )?;
+        }
+        if let Some(s) = self.scale {
+            writeln!(f, "scale:        {s}")?;
+        }
+        writeln!(f, "year value:   {:?}", self.year_rollup)?;
+        if let Some(n) = &self.note {
+            writeln!(f, "note:         {n}")?;
+        }
+        write!(f, "defined in:   {}", self.file.display())
+    }
+}
