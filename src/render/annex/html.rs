@@ -1,104 +1,264 @@
 //! `annex.html`: one self-contained page (no script, font or image from the network), readable on
 //! screen and printable: the four annex tables, then for each harmonised indicator a chart of the
 //! caisses against their organism's target and the national value, with the spread (quartiles).
+//!
+//! The page and its SVG charts are minijinja templates (`templates/`, embedded in the binary);
+//! this module computes what they show (labels, classes, coordinates already formatted) into
+//! plain view structs, and the templates lay them out. Every value a template prints is escaped
+//! on output ([`escape_formatter`]), so no text from the data can open a tag or end an attribute.
 
-use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
+use serde::Serialize;
 
 use super::{AnnexInput, Cell, Format, Table};
-use crate::model::{BENCH, Direction, Level};
+use crate::model::{BENCH, Direction, Indicator, Level, Unit};
 
 /// The page.
 pub fn page(input: &AnnexInput, tables: &[Table], title: &str) -> String {
-    let mut out = String::new();
-    write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"lead\">Année N = {} · valeurs calculées par parangon à partir des extraits ; « s » : valeur non publiée (secret statistique).</p>\n<nav>",
-        escape(title),
-        escape(title),
-        input.year
-    )
-    .ok();
-    for t in tables {
-        write!(
-            out,
-            "<a href=\"#table-{}\">{} · {}</a> ",
-            t.key,
-            t.key,
-            escape(&t.title)
-        )
-        .ok();
-    }
-    out.push_str("<a href=\"#charts\">Graphiques</a></nav>\n");
-    for t in tables {
-        render_table(&mut out, t);
-    }
-    out.push_str("<section id=\"charts\"><h2>Dispersion des caisses, par indicateur harmonisé</h2>\n<p class=\"legend\"><span class=\"dot met\"></span> objectif atteint <span class=\"dot missed\"></span> non atteint <span class=\"dot none\"></span> sans objectif · <span class=\"line national\"></span> valeur nationale · <span class=\"tick\"></span> objectif de l'organisme · bande grise : 1er au 3e quartile des caisses</p>\n");
-    for ind in input
-        .catalogue
-        .indicators
-        .iter()
-        .filter(|i| i.definition == BENCH)
-    {
-        chart(&mut out, input, ind);
-    }
-    out.push_str("</section>\n</body>\n</html>\n");
-    out
+    let view = PageView {
+        title,
+        year: input.year,
+        tables: tables.iter().map(TableView::of).collect(),
+        charts: input
+            .catalogue
+            .indicators
+            .iter()
+            .filter(|i| i.definition == BENCH)
+            .filter_map(|ind| chart(input, ind))
+            .collect(),
+    };
+    TEMPLATES
+        .get_template("annex.html.j2")
+        .and_then(|t| t.render(Value::from(Serde(&view))))
+        .expect("the annex templates render every page view")
 }
 
-fn render_table(out: &mut String, t: &Table) {
-    write!(out, "<section id=\"table-{}\" class=\"table\"><h2>{} · {}</h2>\n<table>\n<thead><tr><th>{}</th>", t.key, t.key, escape(&t.title), escape(&t.organism_header)).ok();
-    if !t.indicator_header.is_empty() {
-        write!(out, "<th>{}</th>", escape(&t.indicator_header)).ok();
-    }
-    for c in &t.columns {
-        write!(out, "<th>{}</th>", escape(c)).ok();
-    }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for (i, row) in t.rows.iter().enumerate() {
-        let (organism, indicator) = t.labels(i);
-        let class = if row.total {
-            " class=\"total\""
-        } else if t.starts_group(i) {
-            " class=\"first\""
+/// The templates, parsed once.
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // A line holding only a block tag prints nothing; the page ends with its newline.
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters"),
+    );
+    // A field misspelt in a template is an error, not an empty string.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // `*.html.j2` and `*.svg.j2` are escaped as HTML; `annex.css` is static text.
+    env.set_auto_escape_callback(|name| {
+        let name = name.strip_suffix(".j2").unwrap_or(name);
+        if name.ends_with(".html") || name.ends_with(".svg") {
+            AutoEscape::Html
         } else {
-            ""
-        };
-        write!(
-            out,
-            "<tr{class}><th scope=\"row\">{}</th>",
-            escape(organism)
-        )
-        .ok();
-        if !t.indicator_header.is_empty() {
-            write!(out, "<td class=\"label\">{}</td>", escape(indicator)).ok();
+            AutoEscape::None
         }
-        for cell in &row.cells {
-            let class = match cell {
-                Cell::Grey => "grey",
-                Cell::Met(true) => "met",
-                Cell::Met(false) => "missed",
-                Cell::Masked => "masked",
-                _ => "num",
-            };
-            write!(
-                out,
-                "<td class=\"{class}\">{}</td>",
-                escape(&cell.display())
-            )
-            .ok();
+    });
+    env.set_formatter(escape_formatter);
+    for (name, source) in [
+        ("annex.html.j2", include_str!("templates/annex.html.j2")),
+        ("table.html.j2", include_str!("templates/table.html.j2")),
+        ("chart.svg.j2", include_str!("templates/chart.svg.j2")),
+        ("annex.css", include_str!("templates/annex.css")),
+    ] {
+        env.add_template(name, source)
+            .expect("the annex templates parse");
+    }
+    env
+});
+
+/// minijinja's formatter, but for HTML it escapes `&`, `<`, `>` and `"` only. minijinja's own
+/// HTML escape also writes `'` as `&#x27;` and `/` as `&#x2f;`, which changes the page: the
+/// annex's French labels are full of apostrophes (« Taux d'appels aboutis ») and its column
+/// headers of slashes (`2023/2024`). Both are harmless in text and in the double-quoted
+/// attributes the templates use, so the page keeps them as they are.
+fn escape_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    match value.as_str() {
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            let mut rest = text;
+            while let Some(i) = rest.find(['&', '<', '>', '"']) {
+                out.write_str(&rest[..i])?;
+                out.write_str(match rest.as_bytes()[i] {
+                    b'&' => "&amp;",
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    _ => "&quot;",
+                })?;
+                rest = &rest[i + 1..];
+            }
+            out.write_str(rest)?;
+            Ok(())
         }
-        out.push_str("</tr>\n");
+        _ => minijinja::escape_formatter(out, state, value),
     }
-    out.push_str("</tbody></table>\n");
-    for n in &t.notes {
-        writeln!(out, "<p class=\"note\">{}</p>", escape(n)).ok();
+}
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    title: &'a str,
+    year: i32,
+    tables: Vec<TableView<'a>>,
+    charts: Vec<ChartView<'a>>,
+}
+
+/// A table as printed: the labels of each row already reduced to the first of their group.
+#[derive(Serialize)]
+struct TableView<'a> {
+    key: &'a str,
+    title: &'a str,
+    organism_header: &'a str,
+    /// Whether the table has an indicator column (`indicator_header` its header).
+    label_column: bool,
+    indicator_header: &'a str,
+    columns: &'a [String],
+    rows: Vec<RowView<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct RowView<'a> {
+    /// `total`, `first` (starts a group) or none.
+    class: Option<&'static str>,
+    organism: &'a str,
+    indicator: &'a str,
+    cells: Vec<CellView>,
+}
+
+#[derive(Serialize)]
+struct CellView {
+    class: &'static str,
+    text: String,
+}
+
+impl<'a> TableView<'a> {
+    fn of(t: &'a Table) -> Self {
+        let rows = (0..t.rows.len())
+            .map(|i| {
+                let row = &t.rows[i];
+                let (organism, indicator) = t.labels(i);
+                let class = if row.total {
+                    Some("total")
+                } else if t.starts_group(i) {
+                    Some("first")
+                } else {
+                    None
+                };
+                let cells = row
+                    .cells
+                    .iter()
+                    .map(|cell| CellView {
+                        class: match cell {
+                            Cell::Grey => "grey",
+                            Cell::Met(true) => "met",
+                            Cell::Met(false) => "missed",
+                            Cell::Masked => "masked",
+                            _ => "num",
+                        },
+                        text: cell.display(),
+                    })
+                    .collect();
+                RowView {
+                    class,
+                    organism,
+                    indicator,
+                    cells,
+                }
+            })
+            .collect();
+        TableView {
+            key: t.key,
+            title: &t.title,
+            organism_header: &t.organism_header,
+            label_column: !t.indicator_header.is_empty(),
+            indicator_header: &t.indicator_header,
+            columns: &t.columns,
+            rows,
+            notes: &t.notes,
+        }
     }
-    out.push_str("</section>\n");
+}
+
+/// A dot plot, every coordinate formatted as the SVG prints it.
+#[derive(Serialize)]
+struct ChartView<'a> {
+    label: &'a str,
+    year: i32,
+    unit: &'static str,
+    better: &'static str,
+    /// The view box.
+    width: String,
+    height: String,
+    /// The plot's top and bottom (the rows of caisses between them).
+    top: String,
+    bottom: String,
+    /// The quartile band and the median.
+    band: Option<BandView>,
+    /// Five grid lines with their value under the plot (at `axis_y`).
+    axis: Vec<AxisTick>,
+    axis_y: String,
+    national: Option<NationalView>,
+    /// The right edge of the caisses' names.
+    caisse_x: String,
+    points: Vec<PointView<'a>>,
+}
+
+#[derive(Serialize)]
+struct BandView {
+    x: String,
+    width: String,
+    height: String,
+    median: String,
+}
+
+#[derive(Serialize)]
+struct AxisTick {
+    x: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct NationalView {
+    x: String,
+    y1: String,
+    label_y: String,
+    label: String,
+}
+
+/// One caisse: its name, its dot (coloured by `class`) and its organism's target tick.
+#[derive(Serialize)]
+struct PointView<'a> {
+    caisse: &'a str,
+    organism: &'a str,
+    /// `met`, `missed` or `none` (no target).
+    class: &'static str,
+    x: String,
+    y: String,
+    label_y: String,
+    value: String,
+    target: Option<TargetTick>,
+}
+
+#[derive(Serialize)]
+struct TargetTick {
+    x: String,
+    y1: String,
+    y2: String,
+}
+
+/// A coordinate to a tenth.
+fn tenth(v: f64) -> String {
+    format!("{v:.1}")
 }
 
 /// A dot plot: one line per caisse (best at the top), its value, its organism's target for the
 /// year (when the target is on the bench definition), the national value and the quartile band.
-fn chart(out: &mut String, input: &AnnexInput, ind: &crate::model::Indicator) {
+/// None when no caisse has a value for the year.
+fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>> {
     let n = input.year;
     let mut points: Vec<(&str, &str, f64, Option<i64>)> = input
         .ranks
@@ -112,7 +272,7 @@ fn chart(out: &mut String, input: &AnnexInput, ind: &crate::model::Indicator) {
         .map(|r| (r.caisse_id.as_str(), r.organism.as_str(), r.value, r.rank))
         .collect();
     if points.is_empty() {
-        return;
+        return None;
     }
     points.sort_by(|a, b| a.3.cmp(&b.3).then(a.0.cmp(b.0)));
     let stats = input.benchmark.iter().find(|b| {
@@ -157,95 +317,117 @@ fn chart(out: &mut String, input: &AnnexInput, ind: &crate::model::Indicator) {
     let (lo, hi) = (lo - pad, hi + pad);
     let (left, width, row_h, top) = (150.0, 520.0, 16.0, 24.0);
     let height = top + row_h * points.len() as f64 + 28.0;
+    let bottom = top + row_h * points.len() as f64;
     let x = |v: f64| left + (v - lo) / (hi - lo) * width;
     let format = Format::of_unit(ind.unit);
-    let better = match ind.direction {
-        Direction::Higher => "plus haut = mieux",
-        Direction::Lower => "plus bas = mieux",
-        Direction::None => "sans sens",
+    let mut view = ChartView {
+        label: &ind.label_fr,
+        year: n,
+        unit: match ind.unit {
+            Unit::Percent => "%",
+            Unit::Days => "jours",
+            Unit::Eur => "€",
+            Unit::Etp => "ETP",
+            Unit::Ratio => "ratio",
+        },
+        better: match ind.direction {
+            Direction::Higher => "plus haut = mieux",
+            Direction::Lower => "plus bas = mieux",
+            Direction::None => "sans sens",
+        },
+        width: (left + width + 20.0).to_string(),
+        height: height.to_string(),
+        top: top.to_string(),
+        bottom: bottom.to_string(),
+        band: stats.map(|s| BandView {
+            x: tenth(x(s.p25)),
+            width: tenth((x(s.p75) - x(s.p25)).max(1.0)),
+            height: tenth(bottom - top),
+            median: tenth(x(s.median)),
+        }),
+        axis: (0..=4)
+            .map(|i| {
+                let v = lo + (hi - lo) * i as f64 / 4.0;
+                AxisTick {
+                    x: tenth(x(v)),
+                    label: format.french(v),
+                }
+            })
+            .collect(),
+        axis_y: tenth(bottom + 14.0),
+        national: national.map(|v| NationalView {
+            x: tenth(x(v)),
+            y1: tenth(top - 6.0),
+            label_y: tenth(top - 9.0),
+            label: format.french(v),
+        }),
+        caisse_x: tenth(left - 6.0),
+        points: Vec::with_capacity(points.len()),
     };
-    let unit = match ind.unit {
-        crate::model::Unit::Percent => "%",
-        crate::model::Unit::Days => "jours",
-        crate::model::Unit::Eur => "€",
-        crate::model::Unit::Etp => "ETP",
-        crate::model::Unit::Ratio => "ratio",
-    };
-    writeln!(out, "<figure class=\"chart\"><figcaption><b>{}</b> — {} ({}, {better})</figcaption>\n<svg viewBox=\"0 0 {} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\">", escape(&ind.label_fr), n, unit, left + width + 20.0, escape(&ind.label_fr)).ok();
-    let bottom = top + row_h * points.len() as f64;
-    if let Some(s) = stats {
-        writeln!(out, "<rect class=\"band\" x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\"/>\n<line class=\"median\" x1=\"{m:.1}\" x2=\"{m:.1}\" y1=\"{top}\" y2=\"{bottom}\"/>", x(s.p25), (x(s.p75) - x(s.p25)).max(1.0), bottom - top, m = x(s.median)).ok();
-    }
-    for i in 0..=4 {
-        let v = lo + (hi - lo) * i as f64 / 4.0;
-        writeln!(out, "<line class=\"grid\" x1=\"{xv:.1}\" x2=\"{xv:.1}\" y1=\"{top}\" y2=\"{bottom}\"/><text class=\"axis\" x=\"{xv:.1}\" y=\"{:.1}\">{}</text>", bottom + 14.0, escape(&format.french(v)), xv = x(v)).ok();
-    }
-    if let Some(v) = national {
-        writeln!(out, "<line class=\"national\" x1=\"{xv:.1}\" x2=\"{xv:.1}\" y1=\"{:.1}\" y2=\"{bottom}\"/><text class=\"national-label\" x=\"{xv:.1}\" y=\"{:.1}\">France {}</text>", top - 6.0, top - 9.0, escape(&format.french(v)), xv = x(v)).ok();
-    }
-    for (i, (caisse, organism, value, _)) in points.iter().enumerate() {
+    for (i, (caisse, organism, value, _)) in points.into_iter().enumerate() {
         let y = top + row_h * (i as f64 + 0.5);
         let target = target_of(organism);
-        let class = match target {
-            Some(t) if t.op.met(*value, t.value) => "met",
-            Some(_) => "missed",
-            None => "none",
-        };
-        write!(
-            out,
-            "<text class=\"caisse\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            left - 6.0,
-            y + 4.0,
-            escape(caisse)
-        )
-        .ok();
-        if let Some(t) = target {
-            write!(
-                out,
-                "<line class=\"tick\" x1=\"{xt:.1}\" x2=\"{xt:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
-                y - 6.0,
-                y + 6.0,
-                xt = x(t.value)
-            )
-            .ok();
-        }
-        writeln!(out, "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"4.5\"><title>{} ({}) : {}</title></circle>", x(*value), escape(caisse), escape(organism), escape(&format.french(*value))).ok();
+        view.points.push(PointView {
+            caisse,
+            organism,
+            class: match target {
+                Some(t) if t.op.met(value, t.value) => "met",
+                Some(_) => "missed",
+                None => "none",
+            },
+            x: tenth(x(value)),
+            y: tenth(y),
+            label_y: tenth(y + 4.0),
+            value: format.french(value),
+            target: target.map(|t| TargetTick {
+                x: tenth(x(t.value)),
+                y1: tenth(y - 6.0),
+                y2: tenth(y + 6.0),
+            }),
+        });
     }
-    out.push_str("</svg></figure>\n");
+    Some(view)
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::annex::Row;
 
-const STYLE: &str = r#"
-body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 13px; color: #1d1d1d; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
-h1 { font-size: 22px; color: #1f3864; } h2 { font-size: 16px; color: #1f3864; border-bottom: 2px solid #1f3864; padding-bottom: 3px; margin-top: 28px; }
-.lead, .note, .legend { color: #444; } .note { font-size: 11px; margin: 4px 0; }
-nav a { margin-right: 12px; color: #1f3864; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #b7b7b7; padding: 3px 6px; vertical-align: top; }
-thead th { background: #dce6f1; }
-tbody th { text-align: left; font-weight: bold; white-space: nowrap; }
-td.num, td.masked { text-align: right; white-space: nowrap; }
-td.grey { background: #bfbfbf; }
-td.met { color: #1e7b34; } td.missed { color: #c00000; font-weight: bold; }
-tr.total th, tr.total td { font-weight: bold; background: #f2f2f2; }
-tr.first th, tr.first td { border-top: 2px solid #7f7f7f; }
-figure.chart { margin: 18px 0; page-break-inside: avoid; }
-figcaption { margin-bottom: 4px; }
-svg text { font-size: 10px; font-family: inherit; }
-.caisse { text-anchor: end; } .axis { text-anchor: middle; fill: #555; }
-.grid { stroke: #e4e4e4; } .band { fill: #e8e8e8; } .median { stroke: #9a9a9a; stroke-dasharray: 3 2; }
-.national { stroke: #1f3864; stroke-width: 2; } .national-label { fill: #1f3864; text-anchor: middle; font-weight: bold; }
-.tick { stroke: #e46c0a; stroke-width: 3; }
-circle.met { fill: #1e7b34; } circle.missed { fill: #c00000; } circle.none { fill: #595959; }
-.dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin: 0 3px 0 10px; }
-.dot.met { background: #1e7b34; } .dot.missed { background: #c00000; } .dot.none { background: #595959; }
-.line.national { display: inline-block; width: 14px; height: 2px; background: #1f3864; margin: 0 3px 3px 10px; }
-span.tick { display: inline-block; width: 3px; height: 11px; background: #e46c0a; margin: 0 3px 0 10px; }
-@media print { body { margin: 0; max-width: none; } nav { display: none; } section.table { page-break-after: always; } }
-"#;
+    /// The table partial, whitespace included, and the escape of the data: `&`, `<`, `>`, `"`
+    /// escaped, `'` and `/` kept.
+    #[test]
+    fn table_partial_escapes_the_data() {
+        let table = Table {
+            key: "B",
+            title: "<b>R&D</b> \"d'objectifs\"".into(),
+            organism_header: String::new(),
+            indicator_header: "Indicateurs".into(),
+            columns: vec!["2023/2024".into()],
+            rows: vec![Row {
+                organism: "<script>".into(),
+                indicator: "Taux d'appels".into(),
+                cells: vec![Cell::Text("x<y".into())],
+                total: false,
+            }],
+            notes: vec!["a & b".into()],
+            grouped_by_indicator: false,
+        };
+        let html = TEMPLATES
+            .get_template("table.html.j2")
+            .unwrap()
+            .render(minijinja::context! { table => Serde(TableView::of(&table)) })
+            .unwrap();
+        assert_eq!(
+            html,
+            "<section id=\"table-B\" class=\"table\"><h2>B · &lt;b&gt;R&amp;D&lt;/b&gt; &quot;d'objectifs&quot;</h2>\n\
+             <table>\n\
+             <thead><tr><th></th><th>Indicateurs</th><th>2023/2024</th></tr></thead>\n\
+             <tbody>\n\
+             <tr class=\"first\"><th scope=\"row\">&lt;script&gt;</th><td class=\"label\">Taux d'appels</td><td class=\"num\">x&lt;y</td></tr>\n\
+             </tbody></table>\n\
+             <p class=\"note\">a &amp; b</p>\n\
+             </section>\n"
+        );
+    }
+}
