@@ -14,6 +14,11 @@
 //! - `validator`: the sequential step (duplicates, rejects, counts) and [`check_batch`];
 //! - `duplicates/`: the duplicate check, in memory or deferred to disk;
 //! - `rejects`: the rows left out, with their reason.
+//!
+//! Names used throughout: a `file` is a [`table::TableFile`] and a `file_name` its path
+//! relative to the input root; a `row` is a row's 0-based index in its batch, its
+//! `row_number` the 1-based number in its file (as the rejects print it), and its `ordinal`
+//! the 0-based index over all the table's files in path order (`scan::RowPosition`).
 
 mod discover;
 mod duplicates;

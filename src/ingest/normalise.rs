@@ -33,7 +33,7 @@ pub(super) struct Canonical {
 /// those rows are rejected, not nulled.
 pub(super) fn canonical_columns(
     spec: &TableSpec,
-    file: &str,
+    file_name: &str,
     arrays: &[Option<ArrayRef>],
     n: usize,
 ) -> Result<Canonical, IngestError> {
@@ -49,7 +49,7 @@ pub(super) fn canonical_columns(
             continue;
         };
         let cast = normalise(array, c.ty).map_err(|e| IngestError::Decode {
-            file: file.to_string(),
+            file: file_name.to_string(),
             message: format!("column '{}': {e}", c.name),
         })?;
         let (before, after) = (array.logical_nulls(), cast.logical_nulls());

@@ -294,12 +294,12 @@ pub(super) fn record_keys(
         .collect()
 }
 
-/// The reject of `row` (0-based in a batch whose first row is number `first_row` of `file`)
+/// The reject of `row` (0-based in a batch whose first row is number `first_row` of `file_name`)
 /// for `failure`: where it was, its key, the column at fault and the reason — never the
 /// row's other values (no personal identifier reaches an output).
 pub(super) fn reject(
     spec: &'static TableSpec,
-    file: &str,
+    file_name: &str,
     first_row: u64,
     row: usize,
     failure: Failure,
@@ -315,7 +315,7 @@ pub(super) fn reject(
     };
     Reject {
         table: spec.name,
-        source_file: file.to_string(),
+        source_file: file_name.to_string(),
         row_number: (first_row + row as u64) as i64,
         caisse_id: caisses.is_valid(row).then(|| clip(caisses.value(row))),
         record_key,

@@ -38,7 +38,7 @@ pub struct CheckedBatch {
 pub fn check_batch(
     spec: &'static TableSpec,
     reference: Arc<Reference>,
-    file: &str,
+    file_name: &str,
     arrays: &[Option<ArrayRef>],
 ) -> Result<CheckedBatch, IngestError> {
     let n = arrays.iter().flatten().map(|a| a.len()).next().unwrap_or(0);
@@ -47,7 +47,7 @@ pub fn check_batch(
         match array {
             Some(a) if !c.ty.accepts(a.data_type()) || a.len() != n => {
                 return Err(IngestError::WrongType {
-                    file: file.to_string(),
+                    file: file_name.to_string(),
                     table: spec.name.to_string(),
                     column: c.name.to_string(),
                     expected: c.ty.contract_name(),
@@ -56,7 +56,7 @@ pub fn check_batch(
             }
             None if c.required => {
                 return Err(IngestError::MissingColumn {
-                    file: file.to_string(),
+                    file: file_name.to_string(),
                     table: spec.name.to_string(),
                     column: c.name.to_string(),
                     expected: c.ty.contract_name(),
@@ -66,7 +66,7 @@ pub fn check_batch(
             _ => {}
         }
     }
-    let Canonical { columns, lost } = canonical_columns(spec, file, arrays, n)?;
+    let Canonical { columns, lost } = canonical_columns(spec, file_name, arrays, n)?;
     let mut validator = Validator::new(
         spec,
         TableSource::output_schema(spec),
@@ -75,7 +75,8 @@ pub fn check_batch(
     );
     let verdicts = rule_verdicts(spec, &validator.reference, &columns, &lost);
     let keys = record_keys(spec, &columns, &verdicts);
-    let accepted = validator.check_verdicts(file, RowPosition::FIRST, &columns, verdicts, &keys)?;
+    let accepted =
+        validator.check_verdicts(file_name, RowPosition::FIRST, &columns, verdicts, &keys)?;
     Ok(CheckedBatch {
         accepted,
         rejects: validator.log,
@@ -117,11 +118,11 @@ impl Validator {
     /// occurrence in path order is kept, so batches arrive in path order — then logs the
     /// rejects and returns the accepted rows with the reference columns appended (`None` when
     /// none is accepted).
-    /// `first`: where the batch's first row is, in `file` and over all the table's files
+    /// `first`: where the batch's first row is, in `file_name` and over all the table's files
     /// (deferred check).
     pub(super) fn check_verdicts(
         &mut self,
-        file: &str,
+        file_name: &str,
         first: RowPosition,
         columns: &[ArrayRef],
         mut verdicts: Vec<Verdict>,
@@ -156,7 +157,7 @@ impl Validator {
                     keep.append_value(false);
                     self.log.push(rules::reject(
                         spec,
-                        file,
+                        file_name,
                         first.row_number,
                         row,
                         failure,
@@ -167,7 +168,7 @@ impl Validator {
                 Verdict::Pending => unreachable!("every row gets a verdict"),
             }
         }
-        self.duplicates.account(file)?;
+        self.duplicates.account(file_name)?;
         let accepted = accepted_caisses.len() as u64;
         self.counts.rows_read += n as u64;
         self.counts.rows_accepted += accepted;
@@ -184,35 +185,35 @@ impl Validator {
                 .iter()
                 .map(|c| datafusion::arrow::compute::filter(c, &mask))
                 .collect::<Result<_, _>>()
-                .map_err(|e| encode_error(file, e))?
+                .map_err(|e| encode_error(file_name, e))?
         };
-        self.with_reference_columns(file, fields, &accepted_caisses)
+        self.with_reference_columns(file_name, fields, &accepted_caisses)
             .map(Some)
     }
 
-    /// The deferred check's verdict on `rows` of a re-read batch (whose first row is number
-    /// `first_row` of `file`), accepted when first streamed: rejects them as duplicates, moves
-    /// them from accepted to rejected in the counts, and returns them as they were streamed
-    /// (for the cube to take them out).
+    /// The deferred check's verdict on `duplicate_rows` of a re-read batch (whose first row is
+    /// number `first_row` of `file_name`), accepted when first streamed: rejects them as
+    /// duplicates, moves them from accepted to rejected in the counts, and returns them as they
+    /// were streamed (for the cube to take them out).
     pub(super) fn reject_deferred(
         &mut self,
-        file: &str,
+        file_name: &str,
         first_row: u64,
         columns: &[ArrayRef],
         verdicts: &[Verdict],
-        rows: &[usize],
+        duplicate_rows: &[usize],
     ) -> Result<RecordBatch, IngestError> {
         let spec = self.spec;
         let keys = KeyColumns::of(spec, columns);
-        let mut caisses = Vec::with_capacity(rows.len());
-        for &row in rows {
+        let mut caisses = Vec::with_capacity(duplicate_rows.len());
+        for &row in duplicate_rows {
             let Verdict::Accepted(caisse) = verdicts[row] else {
                 unreachable!("a deferred duplicate was accepted when first read");
             };
             caisses.push(caisse);
             self.log.push(rules::reject(
                 spec,
-                file,
+                file_name,
                 first_row,
                 row,
                 Failure::Duplicate,
@@ -220,23 +221,24 @@ impl Validator {
                 &keys,
             ));
         }
-        self.counts.rows_accepted -= rows.len() as u64;
-        self.counts.rows_rejected += rows.len() as u64;
-        let indices =
-            datafusion::arrow::array::UInt32Array::from_iter_values(rows.iter().map(|&r| r as u32));
+        self.counts.rows_accepted -= duplicate_rows.len() as u64;
+        self.counts.rows_rejected += duplicate_rows.len() as u64;
+        let indices = datafusion::arrow::array::UInt32Array::from_iter_values(
+            duplicate_rows.iter().map(|&r| r as u32),
+        );
         let fields = columns
             .iter()
             .map(|c| datafusion::arrow::compute::take(c, &indices, None))
             .collect::<Result<_, _>>()
-            .map_err(|e| encode_error(file, e))?;
-        self.with_reference_columns(file, fields, &caisses)
+            .map_err(|e| encode_error(file_name, e))?;
+        self.with_reference_columns(file_name, fields, &caisses)
     }
 
     /// `fields` (the contract's columns of accepted rows) with the reference columns of their
     /// `caisses` appended: a batch of the stream's schema.
     fn with_reference_columns(
         &self,
-        file: &str,
+        file_name: &str,
         mut fields: Vec<ArrayRef>,
         accepted_caisses: &[usize],
     ) -> Result<RecordBatch, IngestError> {
@@ -252,13 +254,13 @@ impl Validator {
                 .map(|&i| caisses_ref[i].alsace_moselle)
                 .collect::<Vec<_>>(),
         )));
-        RecordBatch::try_new(self.schema.clone(), fields).map_err(|e| encode_error(file, e))
+        RecordBatch::try_new(self.schema.clone(), fields).map_err(|e| encode_error(file_name, e))
     }
 }
 
-fn encode_error(file: &str, e: datafusion::arrow::error::ArrowError) -> IngestError {
+fn encode_error(file_name: &str, e: datafusion::arrow::error::ArrowError) -> IngestError {
     IngestError::Decode {
-        file: file.to_string(),
+        file: file_name.to_string(),
         message: e.to_string(),
     }
 }

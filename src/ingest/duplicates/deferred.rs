@@ -71,9 +71,9 @@ impl PartitionStream for DuplicateRows {
             let path = self.spill_file.path().ok_or_else(|| {
                 datafusion::error::DataFusionError::Execution("no local spill file".into())
             })?;
-            let file = std::io::BufReader::new(std::fs::File::open(path)?);
+            let reader = std::io::BufReader::new(std::fs::File::open(path)?);
             Ok(datafusion::arrow::ipc::reader::StreamReader::try_new(
-                file, None,
+                reader, None,
             )?)
         };
         let batches: Box<dyn Iterator<Item = datafusion::error::Result<RecordBatch>> + Send> =
@@ -158,12 +158,12 @@ pub(in crate::ingest) async fn resolve_deferred(
         let file_index = unit.file_index;
         for b in rule_row_group(root, spec, &files[file_index], unit, &reference).await? {
             let batch_rows = b.verdicts.len() as u64;
-            let rows: Vec<usize> = ordinals
+            let duplicate_rows: Vec<usize> = ordinals
                 .iter()
                 .filter(|&&o| o >= b.first.ordinal && o < b.first.ordinal + batch_rows)
                 .map(|&o| (o - b.first.ordinal) as usize)
                 .collect();
-            if rows.is_empty() {
+            if duplicate_rows.is_empty() {
                 continue;
             }
             let batch = validator.reject_deferred(
@@ -171,7 +171,7 @@ pub(in crate::ingest) async fn resolve_deferred(
                 b.first.row_number,
                 &b.columns,
                 &b.verdicts,
-                &rows,
+                &duplicate_rows,
             )?;
             writer.write(&batch).map_err(|e| spill_error(&e))?;
         }

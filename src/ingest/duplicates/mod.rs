@@ -147,13 +147,13 @@ impl DuplicateCheck {
     }
 
     /// Accounts the in-memory set's current size in the run's memory pool.
-    pub(super) fn account(&mut self, file: &str) -> Result<(), IngestError> {
+    pub(super) fn account(&mut self, file_name: &str) -> Result<(), IngestError> {
         if let Some(reservation) = &mut self.reservation {
             let bytes = self.seen.allocated_bytes();
             reservation
                 .try_resize(bytes)
                 .map_err(|e| IngestError::Memory {
-                    file: file.to_string(),
+                    file: file_name.to_string(),
                     needed: bytes,
                     message: e.to_string(),
                 })?;
