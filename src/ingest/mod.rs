@@ -1,23 +1,43 @@
 //! Ingest: find the extracts, check them against the contract, and stream the accepted rows.
 //!
+//! One file per responsibility, in the order a table goes through them:
+//!
 //! - `source`: the input root (local folder or URL) through `object_store`;
 //! - `reference`: `reference/caisses`;
-//! - `table`: a fact table's files, schema checks and validating row stream;
+//! - `table`: a fact table ([`TableSource`]): its files, the slots its scan fills, its
+//!   partitions;
+//! - `discover`: a table's files listed in path order, and each footer's schema check;
+//! - `scan`: the validating stream: row groups decoded in parallel, back in path order,
+//!   fanned out to the partitions;
+//! - `normalise`: casts to the canonical types, time zones;
+//! - `rules`: the row rules of the contract, pure, and the messages of the rejects;
+//! - `validator`: the sequential step (duplicates, rejects, counts) and [`check_batch`];
+//! - `duplicates/`: the duplicate check, in memory or deferred to disk;
 //! - `rejects`: the rows left out, with their reason.
+//!
+//! Names used throughout: a `file` is a [`table::TableFile`] and a `file_name` its path
+//! relative to the input root; a `row` is a row's 0-based index in its batch, its
+//! `row_number` the 1-based number in its file (as the rejects print it), and its `ordinal`
+//! the 0-based index over all the table's files in path order (`scan::RowPosition`).
 
-mod id_set;
-mod key_spill;
+mod discover;
+mod duplicates;
+mod normalise;
 pub mod reference;
 pub mod rejects;
+mod rules;
+mod scan;
 pub mod source;
 pub mod table;
+mod validator;
 
 use std::sync::Arc;
 
 pub use reference::{Caisse, Reference};
 pub use rejects::{Reject, RejectLog};
 pub use source::InputRoot;
-pub use table::{CheckedBatch, TableCounts, TableSource, check_batch};
+pub use table::{TableCounts, TableSource};
+pub use validator::{CheckedBatch, check_batch};
 
 use crate::contract::TableSpec;
 use crate::error::IngestError;
