@@ -1,12 +1,13 @@
 //! The integration tests, in one binary so that DataFusion is linked once (issue #16).
 //! Each module is one subject; `common` holds the fixtures they share.
 
-mod common;
 mod annex;
 mod bad_inputs;
+mod cases;
 mod claims_calls_emails;
 mod cli;
 mod cluster;
+mod common;
 mod confidentiality;
 mod coverage;
 mod crash;

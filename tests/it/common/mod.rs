@@ -126,6 +126,23 @@ impl Fixture {
         .await
     }
 
+    /// Like `compute`, but returns the error of a failed run as text instead of panicking
+    /// (the data test cases of tests/it/cases.rs report it with the case).
+    pub async fn try_compute(&self) -> Result<ComputeOutput, String> {
+        let catalogue = Catalogue::load(&pipelines()).map_err(|e| e.to_string())?;
+        let tables: Vec<_> = contract::TABLES.to_vec();
+        let input = Input::open(self.path().to_str().unwrap(), &tables)
+            .await
+            .map_err(|e| e.to_string())?;
+        let options = ComputeOptions {
+            suppression_threshold: Some(0),
+            ..ComputeOptions::default()
+        };
+        compute::compute(&input, &catalogue, &options, &compute::Silent)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     pub async fn compute_with(&self, options: ComputeOptions) -> ComputeOutput {
         let catalogue = Catalogue::load(&pipelines()).unwrap();
         let tables: Vec<_> = contract::TABLES.to_vec();
