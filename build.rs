@@ -3,6 +3,9 @@
 //! folder (`crate::pipelines::embedded`). The files are included with `include_str!`, so editing
 //! one rebuilds; adding or removing one reruns this script (the folders are watched).
 
+// A build script talks to cargo on stdout.
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 

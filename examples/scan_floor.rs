@@ -9,6 +9,9 @@
 //! The columns are the contract's (parangon checks every contract column of every row, so it
 //! reads them all); the tables are those of the catalogue (`pipelines/`), or those named.
 
+// An example prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::time::Instant;
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};

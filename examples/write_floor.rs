@@ -10,6 +10,9 @@
 //! Every file is read back into memory (not timed), then written again to a sink (timed), on
 //! as many threads as the generator uses, in batches of the generator's size.
 
+// An example prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -28,7 +28,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::contract;
 use crate::error::ComputeError;
-use crate::ingest::{Input, RejectLog, TableCounts, TableSource};
+use crate::ingest::{Input, RejectLog, SpillTotals, TableCounts, TableSource};
 use crate::model::{Catalogue, Indicator, IndicatorValue, NotComputed};
 pub use plan::{Part, TablePlan};
 use rollup::{Base, Interner};
@@ -128,19 +128,19 @@ fn partitions(options: &ComputeOptions) -> usize {
 }
 
 /// Spill files and bytes written by every operator of an executed plan.
-fn spills(plan: &dyn ExecutionPlan) -> (u64, u64) {
-    let (mut files, mut bytes) = plan.metrics().map_or((0, 0), |m| {
-        (
-            m.spill_count().unwrap_or(0) as u64,
-            m.spilled_bytes().unwrap_or(0) as u64,
-        )
-    });
+fn spills(plan: &dyn ExecutionPlan) -> SpillTotals {
+    let mut totals = plan
+        .metrics()
+        .map_or(SpillTotals::default(), |m| SpillTotals {
+            files: m.spill_count().unwrap_or(0) as u64,
+            bytes: m.spilled_bytes().unwrap_or(0) as u64,
+        });
     for child in plan.children() {
-        let (f, b) = spills(child.as_ref());
-        files += f;
-        bytes += b;
+        let child = spills(child.as_ref());
+        totals.files += child.files;
+        totals.bytes += child.bytes;
     }
-    (files, bytes)
+    totals
 }
 
 /// Computes every indicator of `catalogue` on `input`. Tables of the input that no indicator
@@ -165,7 +165,7 @@ pub async fn compute(
         let parts = parts_of(catalogue, name);
         observer.table_started(name, table.files.iter().map(|f| f.rows).sum());
         let started = Instant::now();
-        let mut spill = (0, 0);
+        let mut spill = SpillTotals::default();
         if parts.is_empty() {
             table.drain().await?;
         } else {
@@ -200,7 +200,8 @@ pub async fn compute(
         let mut run = table_run(table, started.elapsed().as_secs_f64());
         // The cube's spills, and the duplicate check's (a table beyond its budget).
         let checked = *table.spilled.lock().expect("spilled");
-        (run.spill_files, run.spilled_bytes) = (spill.0 + checked.0, spill.1 + checked.1);
+        run.spill_files = spill.files + checked.files;
+        run.spilled_bytes = spill.bytes + checked.bytes;
         observer.table_finished(name, &run.counts);
         output.tables.push(run);
     }
@@ -262,7 +263,7 @@ async fn compute_table(
     table: &TableSource,
     parts: &[(&Indicator, Part)],
     options: &ComputeOptions,
-) -> Result<(TablePlan, Vec<RecordBatch>, rollup::Deductions, (u64, u64)), ComputeError> {
+) -> Result<(TablePlan, Vec<RecordBatch>, rollup::Deductions, SpillTotals), ComputeError> {
     let name = table.spec.name;
     let query_error = |source: datafusion::error::DataFusionError| match table.take_fatal() {
         Some(ingest) => ComputeError::Ingest(ingest),
@@ -352,7 +353,7 @@ async fn run_cube(
     parts: &[(&Indicator, Part)],
     options: &ComputeOptions,
     query_error: &dyn Fn(datafusion::error::DataFusionError) -> ComputeError,
-) -> Result<(TablePlan, Vec<RecordBatch>, (u64, u64)), ComputeError> {
+) -> Result<(TablePlan, Vec<RecordBatch>, SpillTotals), ComputeError> {
     let name = table.spec.name;
     let ctx = match &options.cluster {
         None => streaming_session(

@@ -313,14 +313,24 @@ impl TablePlan {
             "CASE WHEN {filter} AND ({den}) IS NOT NULL THEN {den_sum} END"
         ));
         let measure = self.measure(Source::Row(b), Aggregate::Sum, Numeric::Decimal);
+        // The rows counted too: a caisse-year whose known denominator sums to 0 (0 ETP) is
+        // still a known side of the join, and its numerator stays in the pooled sums.
+        let rows = self.measure(Source::Row(b), Aggregate::Count, Numeric::Decimal);
         Ok(CompiledIndicator {
             def: ind.clone(),
             part: Part::Denominator,
-            contributions: vec![Contribution {
-                slot: Slot::RatioDenominator,
-                measure,
-                period_key,
-            }],
+            contributions: vec![
+                Contribution {
+                    slot: Slot::RatioDenominator,
+                    measure,
+                    period_key,
+                },
+                Contribution {
+                    slot: Slot::Records,
+                    measure: rows,
+                    period_key,
+                },
+            ],
             dimension_key: None,
             histogram: None,
         })

@@ -141,7 +141,8 @@ pub struct Base(HashMap<BaseKey, Acc>);
 
 impl Base {
     /// The inner join of a ratio's two sides on (caisse, period): a caisse-year counts only
-    /// when both its numerator and its denominator are known (costs ⋈ staff).
+    /// when both its numerator and its denominator are known (costs ⋈ staff), even when one
+    /// of them is 0. The records of the result are the numerator side's rows.
     pub fn join_ratio(numerator: Base, denominator: &Base) -> Base {
         let mut joined = HashMap::new();
         for (key, mut acc) in numerator.0 {

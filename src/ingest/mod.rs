@@ -33,6 +33,7 @@ mod validator;
 
 use std::sync::Arc;
 
+pub use duplicates::SpillTotals;
 pub use reference::{Caisse, Reference};
 pub use rejects::{Reject, RejectLog};
 pub use source::InputRoot;

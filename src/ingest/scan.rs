@@ -25,7 +25,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
 
 use super::discover::TableFile;
-use super::duplicates::{DeferredDuplicates, DuplicateCheck, resolve_deferred};
+use super::duplicates::{DeferredDuplicates, DuplicateCheck, SpillTotals, resolve_deferred};
 use super::normalise::{Canonical, canonical_columns};
 use super::reference::Reference;
 use super::rejects::RejectLog;
@@ -75,7 +75,7 @@ struct ValidatingPartition {
     counts: Arc<Mutex<TableCounts>>,
     fatal: Arc<Mutex<Option<IngestError>>>,
     duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
-    spilled: Arc<Mutex<(u64, u64)>>,
+    spilled: Arc<Mutex<SpillTotals>>,
 }
 
 impl ValidatingPartition {
@@ -249,8 +249,7 @@ impl ValidatingPartition {
             let result = validate_files(&root, spec, &files, &mut validator, &mut outputs).await;
             *duplicates.lock().expect("duplicates slot") = validator.duplicates.take_found();
             // The slot keeps the (files, bytes) pair the compute step reads.
-            let totals = validator.duplicates.spilled();
-            *spilled.lock().expect("spilled") = (totals.files, totals.bytes);
+            *spilled.lock().expect("spilled") = validator.duplicates.spilled();
             if let Err(e) = result {
                 let message = e.to_string();
                 *fatal.lock().expect("fatal slot") = Some(e);

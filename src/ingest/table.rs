@@ -19,6 +19,7 @@ use futures::StreamExt;
 pub use super::discover::TableFile;
 use super::discover::{Discovered, discover_files};
 pub use super::duplicates::DeferredDuplicates;
+use super::duplicates::SpillTotals;
 use super::reference::Reference;
 use super::rejects::RejectLog;
 use super::scan;
@@ -51,8 +52,8 @@ pub struct TableSource {
     /// Duplicates found after they were streamed (a table beyond the duplicate check's
     /// memory budget, `super::duplicates`): the cube must take them out again.
     pub duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
-    /// Files and bytes the duplicate check spilled, in that order (0 when it ran in memory).
-    pub spilled: Arc<Mutex<(u64, u64)>>,
+    /// Files and bytes the duplicate check spilled (0 when it ran in memory).
+    pub spilled: Arc<Mutex<SpillTotals>>,
 }
 
 impl TableSource {
@@ -76,7 +77,7 @@ impl TableSource {
             counts: Arc::new(Mutex::new(TableCounts::default())),
             fatal: Arc::new(Mutex::new(None)),
             duplicates: Arc::new(Mutex::new(None)),
-            spilled: Arc::new(Mutex::new((0, 0))),
+            spilled: Arc::new(Mutex::new(SpillTotals::default())),
         }))
     }
 

@@ -134,6 +134,8 @@ pub fn publish(
 /// point, so that a test can kill it there. Points: `compute` (inputs read, nothing written),
 /// `write` (half of the staging folder written), `switch` (staging complete, output not yet
 /// replaced). Without the variable this does nothing.
+// A test hook, not output: the crash tests wait for this line on stderr.
+#[allow(clippy::print_stderr)]
 pub fn fault_point(point: &str) {
     let Ok(spec) = std::env::var("PARANGON_FAULT_PAUSE") else {
         return;
@@ -190,6 +192,37 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Every file under `root`, by path relative to it (`/`-separated), sorted: `parangon annex`
+/// carries a published output over into a new publication.
+pub fn read_tree(root: &Path) -> Result<Vec<(String, Vec<u8>)>, PublishError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PublishError::Io { path, source }
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let path = entry.map_err(io(&dir))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(&path).map_err(io(&path))?;
+                out.push((relative, bytes));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -255,35 +288,4 @@ mod tests {
         assert!(!stale.exists());
         publish(&l, "r", &publication("x")).unwrap();
     }
-}
-
-/// Every file under `root`, by path relative to it (`/`-separated), sorted: `parangon annex`
-/// carries a published output over into a new publication.
-pub fn read_tree(root: &Path) -> Result<Vec<(String, Vec<u8>)>, PublishError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PublishError::Io { path, source }
-    };
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
-            let path = entry.map_err(io(&dir))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .expect("under root")
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let bytes = std::fs::read(&path).map_err(io(&path))?;
-                out.push((relative, bytes));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

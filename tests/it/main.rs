@@ -1,8 +1,12 @@
 //! The integration tests, in one binary so that DataFusion is linked once (issue #16).
 //! Each module is one subject; `common` holds the fixtures they share.
 
+// Tests may say why they skip.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod annex;
 mod bad_inputs;
+mod cases;
 mod claims_calls_emails;
 mod cli;
 mod cluster;

@@ -73,7 +73,7 @@ struct Deferral {
 /// Temporary files the deferred duplicate check wrote, and their bytes (both 0 when the check
 /// ran in memory).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct SpillTotals {
+pub struct SpillTotals {
     pub files: u64,
     pub bytes: u64,
 }

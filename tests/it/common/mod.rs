@@ -148,15 +148,31 @@ impl Fixture {
         options: ComputeOptions,
         suppression_threshold: i64,
     ) -> Computed {
+        self.try_compute_with(options, suppression_threshold)
+            .await
+            .unwrap()
+    }
+
+    /// Like `compute`, but returns the error of a failed run as text instead of panicking
+    /// (the data test cases of tests/it/cases.rs report it with the case).
+    pub async fn try_compute(&self) -> Result<Computed, String> {
+        self.try_compute_with(ComputeOptions::default(), 0).await
+    }
+
+    async fn try_compute_with(
+        &self,
+        options: ComputeOptions,
+        suppression_threshold: i64,
+    ) -> Result<Computed, String> {
         let catalogue = catalogue();
         let input = Input::open(self.path().to_str().unwrap(), contract::TABLES)
             .await
-            .unwrap();
+            .map_err(|e| e.to_string())?;
         let raw = compute::compute(&input, &catalogue, &options, &compute::Silent)
             .await
-            .unwrap();
+            .map_err(|e| e.to_string())?;
         let assessed = parangon::assess::assess(raw.values, &catalogue, suppression_threshold);
-        Computed {
+        Ok(Computed {
             values: assessed.values,
             suppression: assessed.suppression,
             benchmark: assessed.benchmark,
@@ -164,7 +180,7 @@ impl Fixture {
             tables: raw.tables,
             computed: raw.computed,
             not_computed: raw.not_computed,
-        }
+        })
     }
 }
 

@@ -1,18 +1,27 @@
 #!/usr/bin/env python3
-"""An independent second implementation of every bench indicator, with polars' lazy API.
+"""An independent second implementation of the bench indicators, with polars' lazy API.
 
-    python3 tests/differential/reference_polars.py DATA_DIR PARANGON_OUTPUT_DIR
+    python3 tests/it/differential/reference_polars.py DATA_DIR PARANGON_OUTPUT_DIR [BENCH_IDS]
 
 Written from ../shared/spec/indicators.md (the catalogue and its conventions) and
 docs/decisions.md (where the spec is silent), not from the SQL of pipelines/: another engine,
-another language, the same definitions. tests/differential.rs runs it on a generated dataset and
-compares every value with parangon's indicator_values. Input: a dataset without invalid rows
+another language, the same definitions. tests/it/differential.rs runs it on a generated dataset
+and compares every value with parangon's indicator_values. Input: a dataset without invalid rows
 (row validation is tested on its own), so both sides see the same records.
+
+BENCH_IDS is the comma-separated list of the catalogue's bench ids (the Rust test passes the
+ids of `Catalogue::load("pipelines")`; without it they are read from pipelines/*.toml). What is
+compared follows from the catalogue, not from a count written here:
+- an id of the catalogue this reference does not implement is listed ("not in the polars
+  reference: …"), not an error: a statistician can add an indicator in TOML alone;
+- an id implemented here that the catalogue does not have is an error (a stale reference);
+- every id both have is compared.
 
 It computes one row per value (indicator_id, level, caisse_id, organism, dimension_value, year,
 month — null for a year —, value, n_records), compares them with the bench rows of parangon's
-indicator_values (same keys; values equal to 1e-9 relative; same n_records), checks that the
-dataset holds the edge cases the methods name, prints a summary, and exits 1 on any difference.
+indicator_values for the ids both have (same keys; values equal to 1e-9 relative; same
+n_records), checks that the dataset holds the edge cases the methods name, prints a summary,
+and exits 1 on any difference or stale id.
 """
 import datetime as dt
 import sys
@@ -20,6 +29,27 @@ import sys
 import polars as pl
 
 DATA = sys.argv[1]
+
+
+def catalogue_bench_ids():
+    """The catalogue's bench ids: argv[3], or pipelines/*.toml (sub-folders are not definitions)."""
+    if len(sys.argv) > 3:
+        return {i for i in sys.argv[3].split(",") if i}
+    import pathlib
+    import tomllib
+
+    pipelines = pathlib.Path(__file__).resolve().parents[3] / "pipelines"
+    ids = set()
+    for path in sorted(pipelines.glob("*.toml")):
+        for ind in tomllib.loads(path.read_text()).get("indicator", []):
+            if ind.get("definition", "bench") == "bench":
+                ids.add(ind["id"])
+    return ids
+
+
+CATALOGUE = catalogue_bench_ids()
+# The ids this reference implements, registered by compute() below.
+IMPLEMENTED = set()
 
 caisses = pl.read_csv(f"{DATA}/reference/caisses.csv", schema_overrides={"alsace_moselle": pl.Boolean}).with_columns(
     pl.col("alsace_moselle").fill_null(False)
@@ -135,6 +165,7 @@ def measure(method, scale):
 def compute(indicator, frame, method, monthly=True, dimension=None, scale=1.0):
     """All levels × (month, year) × (whole, breakdown) of one indicator. `frame` has caisse_id,
     organism, `y`, `m` and the measure columns of the method."""
+    IMPLEMENTED.add(indicator)
     out = []
     grains = [True, False] if monthly else [False]
     dims = [None, dimension] if dimension else [None]
@@ -353,12 +384,21 @@ for k, n in edge_cases.items():
     print(f"edge case {k:<50} {n:>7} records")
 
 # ---------------------------------------------------------------- comparison with parangon
+stale = sorted(IMPLEMENTED - CATALOGUE)
+not_in_polars = sorted(CATALOGUE - IMPLEMENTED)
+common = sorted(CATALOGUE & IMPLEMENTED)
+print(f"catalogue: {len(CATALOGUE)} bench ids; polars reference: {len(IMPLEMENTED)} ids; compared: {len(common)}")
+print("polars reference implements:", ", ".join(sorted(IMPLEMENTED)))
+print("not in the polars reference:", ", ".join(not_in_polars) if not_in_polars else "none")
+if stale:
+    print("stale reference, not in the catalogue:", ", ".join(stale))
 keys = ["indicator_id", "level", "caisse_id", "organism", "dimension_value", "year", "month"]
 parangon = (
     pl.read_parquet(f"{sys.argv[2]}/indicator_values/*/*.parquet")
-    .filter(pl.col("definition") == "bench")
+    .filter((pl.col("definition") == "bench") & pl.col("indicator_id").is_in(common))
     .select(*keys, "value", "n_records")
 )
+reference = reference.filter(pl.col("indicator_id").is_in(common))
 both = parangon.join(reference, on=keys, how="full", nulls_equal=True, suffix="_polars", coalesce=True)
 only_parangon = both.filter(pl.col("value_polars").is_null())
 only_polars = both.filter(pl.col("value").is_null())
@@ -384,4 +424,4 @@ with pl.Config(tbl_rows=20, tbl_cols=12, fmt_str_lengths=40):
             print(frame.head(10))
 if missing:
     print("the dataset lacks edge cases:", missing)
-sys.exit(1 if (only_parangon.height or only_polars.height or different.height or missing) else 0)
+sys.exit(1 if (stale or only_parangon.height or only_polars.height or different.height or missing) else 0)
