@@ -8,7 +8,7 @@ statistician would write them, on the same Parquet files parangon reads.
 
 Every query produces what parangon publishes for these indicators: caisse, organism and
 national values, per month and per year (GROUPING SETS). Definitions from
-../shared/spec/indicators.md: delay = paid_date - received_date in calendar days, by payment
+docs/indicators.md: delay = paid_date - received_date in calendar days, by payment
 month; unpaid claims out; P90 = 90th percentile (DuckDB's quantile_disc); share paid within
 7 days. DuckDB does no row validation: parangon checks every row against the contract as well.
 Prints the wall time of the queries (the caller measures CPU and memory around the process).

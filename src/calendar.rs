@@ -4,7 +4,7 @@
 //! allocation-free per call, so the SQL functions in [`crate::compute::functions`] can apply it
 //! to whole Arrow arrays.
 //!
-//! Rules (`../shared/spec/indicators.md`, "Open days"): an open day (*jour ouvert*) is Monday to
+//! Rules (the catalogue conventions (`docs/indicators.md`), "Open days"): an open day (*jour ouvert*) is Monday to
 //! Friday minus the French public holidays — 1 January, Easter Monday, 1 May, 8 May, Ascension
 //! Thursday, Whit Monday, 14 July, 15 August, 1 November, 11 November, 25 December — and, for a
 //! caisse of Alsace-Moselle (local law, *droit local*), also Good Friday and 26 December.

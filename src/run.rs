@@ -18,53 +18,68 @@ use crate::{assess, pipelines, render};
 /// Runs the whole pipeline and publishes its outputs atomically.
 pub async fn run(options: &RunOptions, observer: &dyn Observer) -> Result<RunSummary, Error> {
     let mut record = RunRecord::start(options.arguments());
+    // 1. The definitions.
     let catalogue = pipelines::load_selected(&options.catalogue, &options.select)?;
-    // The output is taken first: a second run on the same output fails before reading anything.
+    // 2. The input, once the output is taken (a second run on it fails before reading).
     let target = publish::Target::open(&options.output)?;
-    record.output(target.display());
-    let input = Input::open(&options.input, &tables_to_read(&catalogue, &options.select)).await?;
-    let fingerprint = rerun::fingerprint(&catalogue.version, &options.deciding(), &input).await?;
-    if !options.force
-        && let Some(previous) = rerun::unchanged_since(&target, &fingerprint).await
-    {
-        return Ok(RunSummary::unchanged(
-            previous,
-            target.display(),
-            record.seconds(),
-        ));
+    let tables = tables_to_read(&catalogue, &options.select);
+    let input = Input::open(&options.input, &tables).await?;
+    if let Some(unchanged) = unchanged(options, &mut record, &catalogue, &input, &target).await? {
+        return Ok(unchanged);
     }
-    record.ingested(&catalogue, fingerprint);
     let checksums = manifest::spawn_checksums(&input);
+    // 3. Raw values, one scan per table.
     let mut computed = compute::compute(&input, &catalogue, &options.compute(), observer).await?;
     publish::folder::fault_point("compute");
     record.computed(&input, &computed, &checksums.await.map_err(join_error)??);
-
-    let raw_values = std::mem::take(&mut computed.values);
-    let assessment = assess::assess(raw_values, &catalogue, options.threshold());
+    // 4. Targets, confidentiality, benchmark.
+    let raw = std::mem::take(&mut computed.values);
+    let assessment = assess::assess(raw, &catalogue, options.threshold());
     let annex_year = options
         .annex_year
         .or_else(|| render::annex::latest_year(&assessment.values));
     record.assessed(&assessment.suppression, annex_year);
-
+    // 5. Every file, in memory: result tables, rejects, annex.
+    let caisses = &input.reference.caisses;
     let mut publication = Publication::default();
     render::results(
         &mut publication,
         &assessment,
         &catalogue,
-        &input.reference.caisses,
+        caisses,
         annex_year,
     )?;
     render::rejects(&mut publication, &computed.tables)?;
+    // 6. All at once, the manifest last.
     record.add_manifest(&mut publication)?;
     target.publish(record.run_id(), &publication).await?;
     Ok(RunSummary::of(
         &record,
-        target.display(),
+        &target,
         &publication,
         computed,
         &assessment,
-        options,
     ))
+}
+
+/// The summary of the published run when nothing changed since it (same inputs, catalogue and
+/// options, `publish/rerun.rs`) and `--force` is not given; else records the fingerprint.
+async fn unchanged(
+    options: &RunOptions,
+    record: &mut RunRecord,
+    catalogue: &Catalogue,
+    input: &Input,
+    target: &publish::Target,
+) -> Result<Option<RunSummary>, Error> {
+    record.output(target.display());
+    let fingerprint = rerun::fingerprint(&catalogue.version, &options.deciding(), input).await?;
+    if !options.force
+        && let Some(previous) = rerun::unchanged_since(target, &fingerprint).await
+    {
+        return Ok(Some(RunSummary::unchanged(previous, target, record)));
+    }
+    record.ingested(catalogue, fingerprint);
+    Ok(None)
 }
 
 /// Checks the extracts against the contract without computing (`parangon validate`).
@@ -219,10 +234,10 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    fn unchanged(run_id: String, output: String, seconds: f64) -> Self {
+    fn unchanged(run_id: String, target: &publish::Target, record: &RunRecord) -> Self {
         RunSummary {
             run_id,
-            output,
+            output: target.display(),
             tables: Vec::new(),
             values: 0,
             suppressed: 0,
@@ -230,26 +245,25 @@ impl RunSummary {
             definitions_computed: 0,
             not_computed: Vec::new(),
             files_written: 0,
-            seconds,
+            seconds: record.seconds(),
             unchanged: true,
         }
     }
 
     fn of(
         record: &RunRecord,
-        output: String,
+        target: &publish::Target,
         publication: &Publication,
         computed: compute::ComputeOutput,
         assessment: &assess::Assessment,
-        options: &RunOptions,
     ) -> Self {
         RunSummary {
             run_id: record.run_id().to_string(),
-            output,
+            output: target.display(),
             tables: computed.tables,
             values: assessment.values.len(),
             suppressed: assessment.suppression.primary + assessment.suppression.secondary,
-            suppression_threshold: options.threshold(),
+            suppression_threshold: assessment.suppression.default_threshold,
             definitions_computed: computed.computed.len(),
             not_computed: computed.not_computed,
             files_written: publication.listing().len(),

@@ -33,6 +33,8 @@ pub const DEFAULT_THRESHOLD: i64 = 11;
 /// What was masked, for the manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Suppression {
+    /// The threshold of the tables whose pipeline file sets none.
+    pub default_threshold: i64,
     /// Threshold of every source table the catalogue reads.
     pub thresholds: BTreeMap<String, i64>,
     /// Values under their threshold.
@@ -93,6 +95,7 @@ pub fn apply(
         secondary_suppression(values)
     };
     Suppression {
+        default_threshold,
         thresholds,
         primary,
         secondary,

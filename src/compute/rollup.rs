@@ -1,6 +1,6 @@
 //! From a table's cube to indicator values at every level and period.
 //!
-//! The conventions are those of `../shared/spec/indicators.md`: a level pools the records of
+//! The conventions are those of the catalogue conventions (`docs/indicators.md`): a level pools the records of
 //! its caisses (sums of numerators over sums of denominators, a percentile over all their
 //! records — never a mean of caisse rates); a year pools its months unless the definition says
 //! otherwise (COG variants that average monthly values); a P90 is the nearest rank.

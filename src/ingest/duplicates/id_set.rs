@@ -2,7 +2,7 @@
 //!
 //! Keys arrive as 128-bit xxh3 hashes, computed in parallel with the row rules; only the
 //! inserts are sequential, because the first occurrence in path order is the one kept
-//! (`../shared/spec/extracts.md`: duplicates of a record id within a caisse are rejected).
+//! (the data contract (`docs/contract.md`): duplicates of a record id within a caisse are rejected).
 //!
 //! At 50 M claims the set is about 1 GB, and every insert lands on a random cache line and
 //! page: with a general-purpose map (hashbrown) an insert cost ~340 ns, almost all of it

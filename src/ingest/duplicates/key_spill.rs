@@ -7,7 +7,7 @@
 //! several spill files chosen by its hash, so a file holds every occurrence of its keys, in
 //! path order. Once the table is read, each file is replayed alone into a set sized for that
 //! file only: a key already in it is a later occurrence, i.e. a duplicate (the first
-//! occurrence in path order is kept, `../shared/spec/extracts.md`). Memory stays within the
+//! occurrence in path order is kept, the data contract (`docs/contract.md`)). Memory stays within the
 //! budget whatever the rows; the rows found are then re-read and rejected (`super::deferred`)
 //! and taken out of the cube by the compute step, so the results equal the in-memory check's.
 

@@ -1,4 +1,4 @@
-//! The tables of the finance bill's performance annex (`../shared/research/seed-annex.md` §1.2),
+//! The tables of the finance bill's performance annex (003_ac21d577bd9cb476.txt),
 //! rebuilt from computed values, in three renderings from the same model: Parquet (raw numbers,
 //! for BI), `annex.xlsx` ([`xlsx`]) and a self-contained `annex.html` with charts ([`html`]).
 //!
@@ -10,6 +10,9 @@
 //! - **E** — multi-year targets over each COG's period (grey outside it).
 //!
 //! Values whose publication is suppressed (statistical confidentiality) are masked.
+//!
+//! Slightly over 600 lines: one builder per annex table (A, B, C, E) over the same cell index
+//! and formats, read side by side against the annex's layouts (`docs/bi.md`).
 
 pub mod html;
 pub mod xlsx;
