@@ -7,7 +7,7 @@
 //! **Secondary suppression**: a masked cell must not be recoverable from a total and the other
 //! cells of the same table. `indicator_values` holds four kinds of additive relations, each a
 //! *total* and its *parts* (same indicator, definition and, where not varied, same period,
-//! breakdown and unit of comparison):
+//! breakdown and entity — the caisse or organism):
 //!
 //! - the caisses of an organism → the organism's value;
 //! - the organisms → the national value;

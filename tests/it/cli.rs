@@ -419,3 +419,60 @@ fn a_rerun_on_unchanged_inputs_does_nothing_and_says_so() {
     ]));
     assert!(changed.contains("rows read"), "{changed}");
 }
+
+/// An installed binary works from any folder: the catalogue is built in, and the manifest says
+/// which catalogue a run used — the built-in one, or the folder of `PARANGON_PIPELINES` /
+/// `--pipelines` (same files, same version hash).
+#[test]
+fn the_binary_runs_from_any_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let run = |out: &str, env: Option<&Path>, extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_parangon"));
+        command
+            .current_dir(tmp.path())
+            .env_remove("PARANGON_PIPELINES")
+            .args([
+                "run",
+                "-q",
+                "--input",
+                sample.to_str().unwrap(),
+                "--output",
+                out,
+            ])
+            .args(extra);
+        if let Some(dir) = env {
+            command.env("PARANGON_PIPELINES", dir);
+        }
+        ok(&command.output().unwrap());
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tmp.path().join(out).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        manifest["catalogue"].clone()
+    };
+    let embedded = run("embedded", None, &[]);
+    assert_eq!(embedded["source"], "embedded");
+    assert_eq!(
+        embedded["definitions"].as_u64(),
+        Some(crate::common::catalogue().indicators.len() as u64)
+    );
+    let from_env = run("env", Some(&pipelines), &[]);
+    assert_eq!(from_env["source"], pipelines.to_str().unwrap());
+    assert_eq!(from_env["version"], embedded["version"]);
+    let from_flag = run("flag", None, &["--pipelines", pipelines.to_str().unwrap()]);
+    assert_eq!(from_flag["source"], pipelines.to_str().unwrap());
+    let (a, b) = (
+        files_under(&tmp.path().join("embedded")),
+        files_under(&tmp.path().join("flag")),
+    );
+    for (path, bytes) in &a {
+        if path != "manifest.json" {
+            assert!(bytes == &b[path], "{path} differs between the catalogues");
+        }
+    }
+    // No folder of the current directory is read: an empty `pipelines/` here changes nothing.
+    std::fs::create_dir_all(tmp.path().join("pipelines")).unwrap();
+    assert_eq!(run("again", None, &[])["source"], "embedded");
+}
