@@ -219,7 +219,10 @@ for kind in ["FSE", "FSP"]:
     results += compute(f"claims_{kind.lower()}_delay_p90", k, "p90")
 results += compute(
     "claims_fse_paid_within_7d",
-    claims.filter(pl.col("kind") == "FSE").with_columns((pl.col("delay") <= 7).alias("ok")),
+    # Reimbursed to the insured (indicators-v2 §2): tiers payant out, a null tiers_payant in.
+    claims.filter((pl.col("kind") == "FSE") & ~pl.col("tiers_payant").fill_null(False)).with_columns(
+        (pl.col("delay") <= 7).alias("ok")
+    ),
     "share",
 )
 results += compute("claims_ij_delay_mean", claims.filter(pl.col("kind") == "IJ").with_columns(pl.col("delay").alias("v")), "mean")
@@ -249,6 +252,23 @@ results += compute(
     "pensions_paid_without_gap",
     paid.filter(pl.col("right_type").is_in(["droit_propre", "droit_derive"])).with_columns(
         (pl.col("first_paid_date") <= pl.col("effective_date").dt.month_start().dt.offset_by("1mo").dt.month_end()).alias("ok")
+    ),
+    "share",
+    dimension="right_type",
+)
+# CRPCEN n°16 (indicators-v2 §3): complete survivor's files paid in under 60 days of completion.
+results += compute(
+    "pensions_dd_paid_within_60d",
+    paid.filter((pl.col("right_type") == "droit_derive") & pl.col("complete_date").is_not_null()).with_columns(
+        (days("complete_date", "first_paid_date") < 60).alias("ok")
+    ),
+    "share",
+)
+# Cnav 2.1 (indicators-v2 §3): own rights placed by effective date, filed 4 calendar months before.
+results += compute(
+    "pensions_dp_filed_4m_before",
+    pensions.filter(pl.col("right_type") == "droit_propre").with_columns(
+        *period("effective_date"), (pl.col("filed_date").dt.offset_by("4mo") <= pl.col("effective_date")).alias("ok")
     ),
     "share",
 )
@@ -326,6 +346,14 @@ results += compute(
     ),
     "ratio", monthly=False,
 )
+# CRPCEN n°30, Cavimac n°34 (indicators-v2 §3): management cost per ETP, costs joined with staff.
+results += compute(
+    "costs_management_cost_per_etp",
+    costs.join(staff.select("caisse_id", "y", "etp"), on=["caisse_id", "y"], how="inner").with_columns(
+        pl.col("management_cost").alias("num"), pl.col("etp").alias("den")
+    ),
+    "ratio", monthly=False,
+)
 contributions = table("contributions").with_columns(pl.col("year").alias("y"))
 results += compute(
     "contributions_remaining_rate",
@@ -364,6 +392,7 @@ e = table("emails").collect()
 edge_cases = {
     "unpaid claims": c.filter(pl.col("paid_date").is_null()).height,
     "claims paid on the last day of a month": c.filter(pl.col("paid_date") == pl.col("paid_date").dt.month_end()).height,
+    "FSE paid in tiers payant": c.filter((pl.col("kind") == "FSE") & pl.col("tiers_payant").fill_null(False)).height,
     "open complaints": r.filter(pl.col("closed_date").is_null()).height,
     # Weekdays in (received, closed] minus open days: a public holiday fell on a weekday.
     "complaints open across a public holiday": r.join(
