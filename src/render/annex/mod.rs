@@ -445,7 +445,7 @@ fn resolve_from_bases(
     };
     let mut best: Option<(Op, f64)> = None;
     for c in t.conditions() {
-        let threshold = c.threshold.resolve(t.year, &value_at)?;
+        let threshold = c.threshold.resolve(t.year, value_at)?;
         best = match best {
             Some(b) if !c.op.binds_over(threshold, b) => Some(b),
             _ => Some((c.op, threshold)),
