@@ -262,6 +262,8 @@ mod tests {
             target: None,
             target_met: None,
             suppressed: false,
+            target_kind: None,
+            target_text: None,
         }
     }
 

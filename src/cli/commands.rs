@@ -171,19 +171,20 @@ pub async fn indicators(args: &IndicatorsArgs) -> Result<Outcome, Error> {
             let mut out = String::new();
             writeln!(
                 out,
-                "{:<34} {:<10} {:<6} {:<7} {:<13} origin",
-                "id", "definition", "unit", "better", "table"
+                "{:<34} {:<10} {:<6} {:<7} {:<13} {:<18} origin",
+                "id", "definition", "unit", "better", "table", "theme"
             )
             .ok();
             for i in &catalogue.indicators {
                 writeln!(
                     out,
-                    "{:<34} {:<10} {:<6} {:<7} {:<13} {}",
+                    "{:<34} {:<10} {:<6} {:<7} {:<13} {:<18} {}",
                     i.id,
                     i.definition,
                     i.unit.as_str(),
                     i.direction.as_str(),
                     i.table,
+                    catalogue.theme_of(&i.id).as_str(),
                     i.origin
                 )
                 .ok();
@@ -228,8 +229,8 @@ pub fn targets(args: &TargetsArgs) -> Result<Outcome, Error> {
     let mut out = String::new();
     writeln!(
         out,
-        "{:<9} {:<32} {:<10} {:<13} {:<5} {:<3} {:>12}  source",
-        "organism", "indicator", "definition", "breakdown", "year", "op", "target"
+        "{:<9} {:<32} {:<10} {:<13} {:<5} {:<13} {:<28}  source",
+        "organism", "indicator", "definition", "breakdown", "year", "kind", "target"
     )
     .ok();
     for t in catalogue.targets.iter().filter(|t| {
@@ -237,22 +238,24 @@ pub fn targets(args: &TargetsArgs) -> Result<Outcome, Error> {
             .as_ref()
             .is_none_or(|o| o.eq_ignore_ascii_case(&t.organism))
     }) {
+        let conditions: Vec<String> = t.conditions().iter().map(|c| c.to_string()).collect();
+        let inferred = t.conditions().iter().any(|c| !c.op_printed);
         writeln!(
             out,
-            "{:<9} {:<32} {:<10} {:<13} {:<5} {:<3} {:>12}  {}{}",
+            "{:<9} {:<32} {:<10} {:<13} {:<5} {:<13} {:<28}  {}{}",
             t.organism,
             t.indicator,
             t.definition,
             t.dimension_value.as_deref().unwrap_or("-"),
             t.year,
-            t.op.as_str(),
-            t.value,
-            t.source,
-            if t.op_printed {
-                ""
+            t.kind().as_str(),
+            if conditions.is_empty() {
+                format!("« {} »", t.text)
             } else {
-                " (operator inferred)"
-            }
+                conditions.join(" and ")
+            },
+            t.source,
+            if inferred { " (operator inferred)" } else { "" }
         )
         .ok();
     }

@@ -370,6 +370,8 @@ pub fn expand(
                 target: None,
                 target_met: None,
                 suppressed: false,
+                target_kind: None,
+                target_text: None,
             });
         }
     }

@@ -43,9 +43,86 @@ pub struct Catalogue {
     /// (equal for the embedded catalogue and a folder holding the same files).
     pub version: String,
     pub source: CatalogueSource,
+    /// The theme tag of each indicator id, from `pipelines/themes.toml` (indicators-v2 §1.8).
+    pub themes: BTreeMap<String, Theme>,
+}
+
+/// The theme tag of an indicator: the section of the annex its rows are printed in
+/// (indicators-v2 §1.8), in the annex's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Theme {
+    CostsProductivity,
+    Controls,
+    Dematerialisation,
+    Accessibility,
+    ProcessingTimes,
+    Hr,
+    Environment,
+    Budget,
+    Other,
+}
+
+impl Theme {
+    /// Every tag, in the annex's order.
+    pub const ALL: [Theme; 9] = [
+        Theme::CostsProductivity,
+        Theme::Controls,
+        Theme::Dematerialisation,
+        Theme::Accessibility,
+        Theme::ProcessingTimes,
+        Theme::Hr,
+        Theme::Environment,
+        Theme::Budget,
+        Theme::Other,
+    ];
+
+    /// The tag as written in `pipelines/themes.toml` and the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::CostsProductivity => "costs_productivity",
+            Theme::Controls => "controls",
+            Theme::Dematerialisation => "dematerialisation",
+            Theme::Accessibility => "accessibility",
+            Theme::ProcessingTimes => "processing_times",
+            Theme::Hr => "hr",
+            Theme::Environment => "environment",
+            Theme::Budget => "budget",
+            Theme::Other => "other",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.as_str() == tag)
+    }
+
+    /// The annex's section heading (parangon's own words for the three the annex has no
+    /// section for: `hr`, `environment`, `other`).
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Theme::CostsProductivity => {
+                "1.1 Maîtriser les coûts de gestion et développer la productivité"
+            }
+            Theme::Controls => {
+                "1.2 Maîtriser les risques, développer le contrôle et lutter contre la fraude"
+            }
+            Theme::Dematerialisation => "1.3 Développer la dématérialisation",
+            Theme::Accessibility => "2.1 Renforcer l'accessibilité du service",
+            Theme::ProcessingTimes => "2.2 Maîtriser les délais de traitement",
+            Theme::Hr => "Ressources humaines",
+            Theme::Environment => "Développement durable",
+            Theme::Budget => "3 Les moyens de gestion",
+            Theme::Other => "Autres indicateurs des COG",
+        }
+    }
 }
 
 impl Catalogue {
+    /// The theme tag of an indicator id (`other` for an id `themes.toml` does not list, which
+    /// the loader refuses for a loaded catalogue).
+    pub fn theme_of(&self, id: &str) -> Theme {
+        self.themes.get(id).copied().unwrap_or(Theme::Other)
+    }
+
     /// The definitions of one indicator id (bench first, then variants).
     pub fn definitions_of(&self, id: &str) -> Vec<&Indicator> {
         self.indicators.iter().filter(|i| i.id == id).collect()

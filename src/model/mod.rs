@@ -7,7 +7,7 @@ mod indicator;
 mod target;
 mod value;
 
-pub use catalogue::{Catalogue, CatalogueSource};
+pub use catalogue::{Catalogue, CatalogueSource, Theme};
 pub use indicator::{BENCH, Direction, Grain, Indicator, Method, Population, Unit, YearRollup};
-pub use target::{Op, Target};
+pub use target::{Change, Condition, Objective, Op, Target, TargetKind, Threshold};
 pub use value::{IndicatorValue, Level, NotComputed, sort};

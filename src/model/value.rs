@@ -42,6 +42,10 @@ pub struct IndicatorValue {
     pub target: Option<f64>,
     pub target_met: Option<bool>,
     pub suppressed: bool,
+    /// `absolute`, `previous_year`, `base_year`, `text`, `monitoring`; null: no target.
+    pub target_kind: Option<String>,
+    /// The document's words for the target, verbatim.
+    pub target_text: Option<String>,
 }
 
 impl IndicatorValue {

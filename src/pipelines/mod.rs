@@ -1,5 +1,5 @@
 //! Loading `pipelines/`: the indicator definitions ([`indicators`]), the COG targets
-//! ([`targets`]), the confidentiality thresholds (in the definition files) and the coverage of
+//! ([`targets`]), the theme tags ([`themes`]), the confidentiality thresholds (in the definition files) and the coverage of
 //! each COG ([`coverage`]). Everything is TOML read strictly into the types of [`crate::model`].
 //!
 //! The `pipelines/` folder of the repository is compiled into the binary and is the default
@@ -10,6 +10,7 @@
 pub mod coverage;
 pub mod indicators;
 pub mod targets;
+pub mod themes;
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,12 @@ pub fn source(folder: Option<PathBuf>) -> CatalogueSource {
 
 /// Loads the definitions and the targets of `source`.
 pub fn load(source: &CatalogueSource) -> Result<Catalogue, CatalogueError> {
-    let definitions = files(source, "")?;
+    let top = files(source, "")?;
+    // `themes.toml` sits beside the definitions but is not one.
+    let (theme_file, definitions): (Vec<_>, Vec<_>) = top
+        .iter()
+        .cloned()
+        .partition(|(file, _)| file.file_name() == Some(std::ffi::OsStr::new(themes::FILE)));
     if let CatalogueSource::Folder(dir) = source
         && definitions.is_empty()
     {
@@ -41,7 +47,17 @@ pub fn load(source: &CatalogueSource) -> Result<Catalogue, CatalogueError> {
     }
     let target_files = files(source, "targets")?;
     let mut catalogue = indicators::from_sources(&definitions)?;
+    let themes_path = match source {
+        CatalogueSource::Embedded => Path::new("pipelines").join(themes::FILE),
+        CatalogueSource::Folder(dir) => dir.join(themes::FILE),
+    };
+    catalogue.themes = themes::parse(
+        &themes_path,
+        theme_file.first().map(|(_, text)| text.as_str()),
+        &catalogue.indicators,
+    )?;
     catalogue.targets = targets::from_sources(&target_files, &catalogue.indicators)?;
+    let definitions = top;
     let mut hasher = Sha256::new();
     for (prefix, list) in [("", &definitions), ("targets/", &target_files)] {
         for (file, text) in list {

@@ -133,6 +133,8 @@ pub struct Confidentiality {
 pub struct Definition {
     pub indicator_id: String,
     pub definition: String,
+    /// The indicator's theme tag (indicators-v2 §1.8, `pipelines/themes.toml`).
+    pub theme: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +142,8 @@ pub struct NotComputed {
     pub indicator_id: String,
     pub definition: String,
     pub reason: String,
+    /// The indicator's theme tag.
+    pub theme: String,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -163,6 +167,8 @@ pub struct RunRecord {
     confidentiality: Option<Confidentiality>,
     annex_year: Option<i32>,
     stages: Stages,
+    /// The theme tag of each indicator id, from the catalogue.
+    themes: BTreeMap<String, String>,
 }
 
 impl RunRecord {
@@ -185,6 +191,7 @@ impl RunRecord {
             confidentiality: None,
             annex_year: None,
             stages: Stages::default(),
+            themes: BTreeMap::new(),
         }
     }
 
@@ -212,6 +219,11 @@ impl RunRecord {
             version: catalogue.version.clone(),
             definitions: catalogue.indicators.len(),
         });
+        self.themes = catalogue
+            .indicators
+            .iter()
+            .map(|i| (i.id.clone(), catalogue.theme_of(&i.id).as_str().to_string()))
+            .collect();
         self.fingerprint = fingerprint;
         self.stages.ingest_seconds = round3(self.seconds());
     }
@@ -231,6 +243,7 @@ impl RunRecord {
                 .map(|(id, d)| Definition {
                     indicator_id: id.clone(),
                     definition: d.clone(),
+                    theme: self.themes.get(id).cloned().unwrap_or_default(),
                 })
                 .collect(),
             not_computed: computed
@@ -240,6 +253,11 @@ impl RunRecord {
                     indicator_id: n.indicator_id.clone(),
                     definition: n.definition.clone(),
                     reason: n.reason.clone(),
+                    theme: self
+                        .themes
+                        .get(&n.indicator_id)
+                        .cloned()
+                        .unwrap_or_default(),
                 })
                 .collect(),
         });

@@ -1,5 +1,5 @@
 //! The dimension tables for BI tools: `dim_indicator` (labels, unit, direction, source table,
-//! method and origin of every definition) and `dim_caisse` (the caisse → organism hierarchy),
+//! method, origin and theme of every definition) and `dim_caisse` (the caisse → organism hierarchy),
 //! and reading `dim_caisse` back for `parangon annex`.
 
 use std::path::Path;
@@ -13,7 +13,8 @@ use crate::ingest::Caisse;
 use crate::model::{Catalogue, Indicator};
 use crate::publish::parquet::read_file;
 
-/// `dim_indicator`: labels and metadata, so BI tools show French or English names.
+/// `dim_indicator`: labels and metadata, so BI tools show French or English names; `theme`, the
+/// indicator's theme tag (indicators-v2 §1.8), is the last column.
 pub fn dim_indicator(catalogue: &Catalogue) -> RecordBatch {
     let i = &catalogue.indicators;
     let text = |f: fn(&Indicator) -> String| {
@@ -30,6 +31,7 @@ pub fn dim_indicator(catalogue: &Catalogue) -> RecordBatch {
             "source_table",
             "method",
             "origin",
+            "theme",
         ]
         .iter()
         .map(|n| Field::new(*n, DataType::Utf8, false))
@@ -47,6 +49,9 @@ pub fn dim_indicator(catalogue: &Catalogue) -> RecordBatch {
             text(|x| x.table.clone()),
             text(|x| x.method.as_str().to_string()),
             text(|x| x.origin.clone()),
+            Arc::new(StringArray::from_iter_values(
+                i.iter().map(|x| catalogue.theme_of(&x.id).as_str()),
+            )),
         ],
     )
     .expect("dim_indicator columns")
@@ -111,4 +116,33 @@ pub fn read_dim_caisse(output: &Path) -> Result<Vec<Caisse>, PublishError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CatalogueSource;
+
+    /// `theme` is the last column of `dim_indicator`, the tag of `pipelines/themes.toml`.
+    #[test]
+    fn dim_indicator_ends_with_the_theme() {
+        let catalogue = crate::pipelines::load(&CatalogueSource::Embedded).unwrap();
+        let batch = dim_indicator(&catalogue);
+        let schema = batch.schema();
+        let last = schema.fields().last().unwrap();
+        assert_eq!(last.name(), "theme");
+        let ids = batch.column(0).as_string::<i32>();
+        let themes = batch.column(batch.num_columns() - 1).as_string::<i32>();
+        let theme_of = |id: &str| {
+            (0..batch.num_rows())
+                .find(|&i| ids.value(i) == id)
+                .map(|i| themes.value(i).to_string())
+                .unwrap()
+        };
+        assert_eq!(theme_of("unit_cost"), "costs_productivity");
+        assert_eq!(theme_of("controls_tif"), "controls");
+        assert_eq!(theme_of("claims_fse_delay_mean"), "processing_times");
+        assert_eq!(theme_of("absenteeism_short_rate"), "hr");
+        assert_eq!(theme_of("contributions_remaining_rate"), "other");
+    }
 }

@@ -38,6 +38,8 @@ pub fn schema() -> SchemaRef {
         Field::new("target", DataType::Float64, true),
         Field::new("target_met", DataType::Boolean, true),
         Field::new("suppressed", DataType::Boolean, false),
+        Field::new("target_kind", DataType::Utf8, true),
+        Field::new("target_text", DataType::Utf8, true),
     ]))
 }
 
@@ -85,6 +87,12 @@ pub fn to_batch(values: &[IndicatorValue]) -> RecordBatch {
             Arc::new(BooleanArray::from_iter(v.iter().map(|x| x.target_met))),
             Arc::new(BooleanArray::from_iter(
                 v.iter().map(|x| Some(x.suppressed)),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.target_kind.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                v.iter().map(|x| x.target_text.as_deref()),
             )),
         ],
     )
@@ -159,6 +167,10 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
                 .expect("suppressed")
                 .as_boolean()
                 .clone();
+            // Absent from outputs written before indicators v2: read as null.
+            let optional =
+                |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+            let (kind, words) = (optional("target_kind"), optional("target_text"));
             let opt_s = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
             let opt_f = |a: &datafusion::arrow::array::Float64Array, i: usize| {
                 a.is_valid(i).then(|| a.value(i))
@@ -187,6 +199,8 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
                     target: opt_f(&target, i),
                     target_met: met.is_valid(i).then(|| met.value(i)),
                     suppressed: suppressed.value(i),
+                    target_kind: kind.as_ref().and_then(|a| opt_s(a, i)),
+                    target_text: words.as_ref().and_then(|a| opt_s(a, i)),
                 });
             }
         }

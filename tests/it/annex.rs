@@ -207,8 +207,9 @@ async fn cog_results_against_targets_and_multi_year_targets() {
         ["4,00", "2,50", "≤ 3,00", "atteint"]
     );
     let e = t.iter().find(|t| t.key == "E").unwrap();
-    // Years of every loaded COG; Cavimac's cells outside 2023-2027 are grey.
-    assert_eq!(e.columns.first().map(String::as_str), Some("2016"));
+    // Years of every loaded target (the annex's CNAF T3 is of 2008); Cavimac's cells outside
+    // 2023-2027 are grey.
+    assert_eq!(e.columns.first().map(String::as_str), Some("2008"));
     assert_eq!(e.columns.last().map(String::as_str), Some("2027"));
     let fsp = e
         .rows
@@ -287,4 +288,91 @@ async fn renderings_are_deterministic_and_self_contained() {
     ] {
         assert!(first.iter().any(|(k, _)| k == name), "{name}");
     }
+}
+
+/// Tables B and E in the annex's sections (theme tags), with the objectives as the annex prints
+/// them. Camieg short absence over 10 000 hours: 2016 150 (1,50 %), 2017 148 (1,48 %), 2018 147
+/// (1,47 %); n°22 « Diminution annuelle de 0,02 point … » resolves to ≤ 1,48 in 2017, ≤ 1,46 in
+/// 2018 (missed) and ≤ 1,44 in 2019 (from the base, without a 2019 value). CRPCEN n°39 is an
+/// indicateur de suivi; Camieg n°19 a text target.
+#[tokio::test]
+async fn sections_monitoring_text_and_change_targets() {
+    let f = Fixture::new(&[("CAMIEG", "CAMIEG", false), ("CRPCEN", "CRPCEN", false)]);
+    f.table(
+        "staff",
+        "part-0.parquet",
+        vec![
+            (
+                "caisse_id",
+                text(&[
+                    Some("CAMIEG"),
+                    Some("CAMIEG"),
+                    Some("CAMIEG"),
+                    Some("CRPCEN"),
+                ]),
+            ),
+            (
+                "year",
+                ints(&[Some(2016), Some(2017), Some(2018), Some(2018)]),
+            ),
+            ("etp", floats(&[Some(100.0); 4])),
+            (
+                "absence_hours_short",
+                floats(&[Some(150.0), Some(148.0), Some(147.0), Some(100.0)]),
+            ),
+            ("theoretical_hours", floats(&[Some(10_000.0); 4])),
+        ],
+    );
+    let out = f.compute().await;
+    let t = tables(&out, 2018);
+    let b = t.iter().find(|t| t.key == "B").unwrap();
+    let words = "Diminution annuelle de 0,02 point en moyenne sur la période 2017 - 2020.";
+    assert_eq!(
+        row(b, "CAMIEG", "Taux d'absentéisme de courte durée"),
+        [
+            "1,48 %",
+            "1,47 %",
+            &format!("{words} → ≤ 1,46 %"),
+            "non atteint"
+        ]
+    );
+    assert_eq!(
+        row(b, "CRPCEN", "Taux d'absentéisme de courte durée"),
+        ["", "1,00 %", "Indicateur de suivi", ""]
+    );
+    assert_eq!(
+        row(b, "CAMIEG", "Coût unitaire")[2],
+        "Diminution annuelle de 0,5 point en moyenne sur la période 2017 - 2020."
+    );
+    // Sections in the annex's order: costs (1.1) before processing times (2.2) before HR.
+    let sections: Vec<&str> = b.rows.iter().filter_map(|r| r.section.as_deref()).collect();
+    let first = |label: &str| sections.iter().position(|s| s.starts_with(label)).unwrap();
+    assert!(first("1.1") < first("2.2") && first("2.2") < first("Ressources humaines"));
+    assert_eq!(b.section_start(0), Some(sections[0]));
+    assert_eq!(sections.len(), b.rows.len());
+    // The organism label restarts in each section.
+    let hr = b
+        .rows
+        .iter()
+        .position(|r| r.section.as_deref() == Some("Ressources humaines"))
+        .unwrap();
+    assert_eq!(b.labels(hr).0, b.rows[hr].organism);
+    let e = t.iter().find(|t| t.key == "E").unwrap();
+    let absence = e
+        .rows
+        .iter()
+        .find(|r| r.organism == "CAMIEG" && r.indicator.contains("(n°22)"))
+        .unwrap();
+    let at = |year: &str| {
+        plain(absence.cells[e.columns.iter().position(|c| c == year).unwrap()].display())
+    };
+    assert_eq!(at("2017"), format!("{words} → ≤ 1,48 %"));
+    assert_eq!(at("2019"), format!("{words} → ≤ 1,44 %"));
+    assert_eq!(
+        absence.cells[e.columns.iter().position(|c| c == "2023").unwrap()],
+        Cell::Grey
+    );
+    // The Parquet rendering carries the resolved threshold and the section.
+    let batch = annex::table_to_batch(b);
+    assert_eq!(batch.schema().field(8).name(), "section");
 }

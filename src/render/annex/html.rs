@@ -116,12 +116,16 @@ struct TableView<'a> {
     label_column: bool,
     indicator_header: &'a str,
     columns: &'a [String],
+    /// The number of columns, for a section heading across the table.
+    width: usize,
     rows: Vec<RowView<'a>>,
     notes: &'a [String],
 }
 
 #[derive(Serialize)]
 struct RowView<'a> {
+    /// The annex section heading printed above this row (tables B and E).
+    section: Option<&'a str>,
     /// `total`, `first` (starts a group) or none.
     class: Option<&'static str>,
     organism: &'a str,
@@ -163,6 +167,7 @@ impl<'a> TableView<'a> {
                     })
                     .collect();
                 RowView {
+                    section: t.section_start(i),
                     class,
                     organism,
                     indicator,
@@ -177,6 +182,7 @@ impl<'a> TableView<'a> {
             label_column: !t.indicator_header.is_empty(),
             indicator_header: &t.indicator_header,
             columns: &t.columns,
+            width: 1 + usize::from(!t.indicator_header.is_empty()) + t.columns.len(),
             rows,
             notes: &t.notes,
         }
@@ -290,22 +296,29 @@ fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>>
                 && v.dimension.is_none()
         })
         .map(|v| v.value);
+    // The organism's target of the year when it is a number (a target relative to each
+    // caisse's own results has no single tick).
     let target_of = |organism: &str| {
-        input.catalogue.targets.iter().find(|t| {
-            t.organism == organism
-                && t.indicator == ind.id
-                && t.definition == BENCH
-                && t.year == n
-                && t.dimension_value.is_none()
-        })
+        input
+            .catalogue
+            .targets
+            .iter()
+            .find(|t| {
+                t.organism == organism
+                    && t.indicator == ind.id
+                    && t.definition == BENCH
+                    && t.year == n
+                    && t.dimension_value.is_none()
+            })
+            .and_then(|t| t.fixed())
     };
     let mut lo = points.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
     let mut hi = points.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max);
-    for v in national.iter().copied().chain(
-        points
-            .iter()
-            .filter_map(|p| target_of(p.1).map(|t| t.value)),
-    ) {
+    for v in national
+        .iter()
+        .copied()
+        .chain(points.iter().filter_map(|p| target_of(p.1).map(|(_, t)| t)))
+    {
         lo = lo.min(v);
         hi = hi.max(v);
     }
@@ -371,7 +384,7 @@ fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>>
             caisse,
             organism,
             class: match target {
-                Some(t) if t.op.met(value, t.value) => "met",
+                Some((op, t)) if op.met(value, t) => "met",
                 Some(_) => "missed",
                 None => "none",
             },
@@ -379,8 +392,8 @@ fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>>
             y: tenth(y),
             label_y: tenth(y + 4.0),
             value: format.french(value),
-            target: target.map(|t| TargetTick {
-                x: tenth(x(t.value)),
+            target: target.map(|(_, t)| TargetTick {
+                x: tenth(x(t)),
                 y1: tenth(y - 6.0),
                 y2: tenth(y + 6.0),
             }),
@@ -409,6 +422,7 @@ mod tests {
                 indicator: "Taux d'appels".into(),
                 cells: vec![Cell::Text("x<y".into())],
                 total: false,
+                section: Some("1.1 Coûts & <productivité>".into()),
             }],
             notes: vec!["a & b".into()],
             grouped_by_indicator: false,
@@ -424,6 +438,7 @@ mod tests {
              <table>\n\
              <thead><tr><th></th><th>Indicateurs</th><th>2023/2024</th></tr></thead>\n\
              <tbody>\n\
+             <tr class=\"section\"><th colspan=\"3\">1.1 Coûts &amp; &lt;productivité&gt;</th></tr>\n\
              <tr class=\"first\"><th scope=\"row\">&lt;script&gt;</th><td class=\"label\">Taux d'appels</td><td class=\"num\">x&lt;y</td></tr>\n\
              </tbody></table>\n\
              <p class=\"note\">a &amp; b</p>\n\

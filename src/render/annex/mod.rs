@@ -11,8 +11,15 @@
 //!
 //! Values whose publication is suppressed (statistical confidentiality) are masked.
 //!
-//! Slightly over 600 lines: one builder per annex table (A, B, C, E) over the same cell index
-//! and formats, read side by side against the annex's layouts (`docs/bi.md`).
+//! Tables B and E are split into the annex's sections by the indicators' theme tags
+//! (indicators-v2 §1.8), in the annex's order. Their objectives are printed as the annex
+//! prints them: a number (`≥ 92,00 %`), « Indicateur de suivi » for a monitoring indicator,
+//! the document's words for a text target (« À définir »), and for a target relative to the
+//! organism's own results the words followed by the threshold they resolve to
+//! (« Résultat 2008 + 0,25 point → ≥ 93,05 % »).
+//!
+//! Over 600 lines: one builder per annex table (A, B, C, E) over the same cell index and
+//! formats, read side by side against the annex's layouts (`docs/bi.md`).
 
 pub mod html;
 pub mod xlsx;
@@ -24,7 +31,9 @@ use datafusion::arrow::array::{Float64Array, Int32Array, RecordBatch, StringArra
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::assess::benchmark::{BenchmarkRow, RankRow};
-use crate::model::{BENCH, Catalogue, Indicator, IndicatorValue, Level, Op, Target, Unit};
+use crate::model::{
+    BENCH, Catalogue, Indicator, IndicatorValue, Level, Objective, Op, Target, Theme, Unit,
+};
 
 /// Organisms of the régime général, in the annex's order (its tables print CNAMTS, CNAF, CNAV,
 /// ACOSS; the contract's codes are CNAM and URSSAF).
@@ -101,6 +110,9 @@ pub enum Cell {
     Number(f64, Format),
     /// A COG objective: operator and value.
     Objective(Op, f64, Format),
+    /// An objective relative to the indicator's own results, as printed (« Résultat 2008 +
+    /// 0,25 point »), with its threshold once resolved.
+    Change(String, Option<(Op, f64, Format)>),
     /// Whether the objective is met.
     Met(bool),
     /// Not published (statistical confidentiality).
@@ -115,15 +127,10 @@ impl Cell {
             Cell::Grey => String::new(),
             Cell::Text(t) => t.clone(),
             Cell::Number(v, f) => f.french(*v),
-            Cell::Objective(op, v, f) => {
-                let op = match op {
-                    Op::Ge => "≥",
-                    Op::Le => "≤",
-                    Op::Lt => "<",
-                    Op::Gt => ">",
-                    Op::Eq => "=",
-                };
-                format!("{op}\u{a0}{}", f.french(*v))
+            Cell::Objective(op, v, f) => objective_text(*op, *v, *f),
+            Cell::Change(text, None) => text.clone(),
+            Cell::Change(text, Some((op, v, f))) => {
+                format!("{text} → {}", objective_text(*op, *v, *f))
             }
             Cell::Met(true) => "atteint".into(),
             Cell::Met(false) => "non atteint".into(),
@@ -134,20 +141,39 @@ impl Cell {
     /// The raw number behind the cell, for the Parquet rendering.
     pub fn number(&self) -> Option<f64> {
         match self {
-            Cell::Number(v, _) | Cell::Objective(_, v, _) => Some(*v),
+            Cell::Number(v, _) | Cell::Objective(_, v, _) | Cell::Change(_, Some((_, v, _))) => {
+                Some(*v)
+            }
             _ => None,
         }
     }
 }
 
+/// `≥ 92,00 %`.
+fn objective_text(op: Op, value: f64, format: Format) -> String {
+    let op = match op {
+        Op::Ge => "≥",
+        Op::Le => "≤",
+        Op::Lt => "<",
+        Op::Gt => ">",
+        Op::Eq => "=",
+    };
+    format!("{op}\u{a0}{}", format.french(value))
+}
+
+/// What the annex prints for a monitoring indicator (annex note 5).
+pub const MONITORING: &str = "Indicateur de suivi";
+
 /// A row: the organism (printed on its first row only in the renderings), the indicator label,
-/// and the cells under the value columns.
+/// and the cells under the value columns; in tables B and E, the annex section it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub organism: String,
     pub indicator: String,
     pub cells: Vec<Cell>,
     pub total: bool,
+    /// The section heading (the theme's, indicators-v2 §1.8); `None` in tables A and C.
+    pub section: Option<String>,
 }
 
 /// One table of the annex.
@@ -172,13 +198,27 @@ impl Table {
     /// first row of its group, as in the annex's merged cells.
     pub fn labels(&self, i: usize) -> (&str, &str) {
         let row = &self.rows[i];
-        let previous = i.checked_sub(1).map(|p| &self.rows[p]);
+        let previous = i
+            .checked_sub(1)
+            .map(|p| &self.rows[p])
+            .filter(|p| p.section == row.section);
         if self.grouped_by_indicator {
             let same = previous.is_some_and(|p| p.indicator == row.indicator);
             (&row.organism, if same { "" } else { &row.indicator })
         } else {
             let same = previous.is_some_and(|p| p.organism == row.organism);
             (if same { "" } else { &row.organism }, &row.indicator)
+        }
+    }
+
+    /// The section heading printed above row `i`: its section's, on the section's first row.
+    pub fn section_start(&self, i: usize) -> Option<&str> {
+        let row = &self.rows[i];
+        let previous = i.checked_sub(1).map(|p| &self.rows[p]);
+        match (&row.section, previous) {
+            (Some(s), Some(p)) if p.section.as_ref() == Some(s) => None,
+            (Some(s), _) => Some(s),
+            (None, _) => None,
         }
     }
 
@@ -211,7 +251,7 @@ pub fn tables(input: &AnnexInput) -> Vec<Table> {
         table_a(input, &cells, &organisms),
         table_b(input, &cells, &organisms),
         table_c(input, &cells, &organisms),
-        table_e(input, &organisms),
+        table_e(input, &cells, &organisms),
     ]
 }
 
@@ -286,19 +326,54 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// An organism's COG indicators, in the order of its targets file: every (definition, breakdown
-/// value) it has a target for in any year, with the indicator's number in its document.
-fn cog_indicators<'a>(
-    catalogue: &'a Catalogue,
-    organism: &str,
-) -> Vec<(&'a Indicator, Option<&'a str>, &'a str)> {
-    let mut out: Vec<(&Indicator, Option<&str>, &str)> = Vec::new();
+/// One row of an organism's COG indicators: a (definition, breakdown value) with targets
+/// under one number of one document.
+struct CogRow<'a> {
+    indicator: &'a Indicator,
+    dimension: Option<&'a str>,
+    number: &'a str,
+    document: &'a str,
+    /// The years of the document's convention.
+    period: (i32, i32),
+    /// The annex section of the row.
+    theme: Theme,
+}
+
+impl<'a> CogRow<'a> {
+    /// This row's target of `year`.
+    fn target(&self, catalogue: &'a Catalogue, organism: &str, year: i32) -> Option<&'a Target> {
+        catalogue.targets.iter().find(|t| {
+            t.organism == organism
+                && t.indicator == self.indicator.id
+                && t.definition == self.indicator.definition
+                && t.dimension_value.as_deref() == self.dimension
+                && t.number == self.number
+                && t.document == self.document
+                && t.year == year
+        })
+    }
+
+    fn label(&self) -> String {
+        match self.dimension {
+            Some(d) => format!("{} — {d} (n°{})", self.indicator.label_fr, self.number),
+            None => format!("{} (n°{})", self.indicator.label_fr, self.number),
+        }
+    }
+}
+
+/// An organism's COG indicators, in the order of its targets files: every (definition,
+/// breakdown value, number, document) it has a target for in any year.
+fn cog_indicators<'a>(catalogue: &'a Catalogue, organism: &str) -> Vec<CogRow<'a>> {
+    let mut out: Vec<CogRow> = Vec::new();
     for t in catalogue.targets.iter().filter(|t| t.organism == organism) {
         let dimension = t.dimension_value.as_deref();
-        if out
-            .iter()
-            .any(|(i, d, _)| i.id == t.indicator && i.definition == t.definition && *d == dimension)
-        {
+        if out.iter().any(|r| {
+            r.indicator.id == t.indicator
+                && r.indicator.definition == t.definition
+                && r.dimension == dimension
+                && r.number == t.number
+                && r.document == t.document
+        }) {
             continue;
         }
         if let Some(ind) = catalogue
@@ -306,10 +381,77 @@ fn cog_indicators<'a>(
             .iter()
             .find(|i| i.id == t.indicator && i.definition == t.definition)
         {
-            out.push((ind, dimension, t.number.as_str()));
+            out.push(CogRow {
+                indicator: ind,
+                dimension,
+                number: &t.number,
+                document: &t.document,
+                period: t.period,
+                theme: t.theme.unwrap_or_else(|| catalogue.theme_of(&ind.id)),
+            });
         }
     }
     out
+}
+
+/// The COG rows of table B for year N: those of the organism's convention in force at N, i.e.
+/// of its document whose period started last at or before N (the earliest when none had).
+fn rows_in_force<'a>(rows: Vec<CogRow<'a>>, n: i32) -> Vec<CogRow<'a>> {
+    let starts: BTreeSet<i32> = rows.iter().map(|r| r.period.0).collect();
+    let start = starts
+        .iter()
+        .rev()
+        .find(|s| **s <= n)
+        .or_else(|| starts.iter().next())
+        .copied();
+    rows.into_iter()
+        .filter(|r| Some(r.period.0) == start)
+        .collect()
+}
+
+/// The cell of an objective. `resolved` is its threshold once resolved (from the value of the
+/// year, or from the base values), for the forms relative to the indicator's own results.
+fn objective_cell(t: &Target, unit: Unit, resolved: Option<(Op, f64)>) -> Cell {
+    let format = Format::of_unit(unit);
+    match &t.objective {
+        Objective::Text => Cell::Text(t.text.clone()),
+        Objective::Monitoring => Cell::Text(MONITORING.into()),
+        Objective::Conditions(_) => match t.fixed() {
+            Some((op, v)) => Cell::Objective(op, v, format),
+            None => Cell::Change(t.text.clone(), resolved.map(|(op, v)| (op, v, format))),
+        },
+    }
+}
+
+/// The threshold of a target relative to the organism's own results, from its base values
+/// (table E, where year N may have no value yet): the binding condition when every condition
+/// resolves.
+fn resolve_from_bases(
+    t: &Target,
+    cells: &Cells,
+    row: &CogRow,
+    organism: &str,
+) -> Option<(Op, f64)> {
+    let value_at = |y: i32| {
+        cells
+            .get(
+                &row.indicator.id,
+                &row.indicator.definition,
+                organism,
+                row.dimension,
+                y,
+            )
+            .map(|v| v.value)
+    };
+    let mut best: Option<(Op, f64)> = None;
+    for c in t.conditions() {
+        let threshold = c.threshold.resolve(t.year, value_at)?;
+        best = match best {
+            Some(b) if !c.op.binds_over(threshold, b) => Some(b),
+            _ => Some((c.op, threshold)),
+        };
+    }
+    best
 }
 
 fn table_a(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
@@ -332,6 +474,7 @@ fn table_a(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
                 indicator: ind.label_fr.clone(),
                 cells: vec![before, now],
                 total: false,
+                section: None,
             });
         }
     }
@@ -362,6 +505,7 @@ fn table_a(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
                 indicator: dispersion.into(),
                 cells: vec![before, now],
                 total: false,
+                section: None,
             });
         }
     }
@@ -382,41 +526,43 @@ fn table_a(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
 
 fn table_b(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     let n = input.year;
+    let catalogue = input.catalogue;
     let mut rows = Vec::new();
-    for organism in organisms {
-        for (ind, dimension, number) in cog_indicators(input.catalogue, organism) {
-            let (id, definition) = (ind.id.as_str(), ind.definition.as_str());
-            let target: Option<&Target> = input.catalogue.targets.iter().find(|t| {
-                &t.organism == organism
-                    && t.indicator == id
-                    && t.definition == definition
-                    && t.dimension_value.as_deref() == dimension
-                    && t.year == n
-            });
-            let value = cells.get(id, definition, organism, dimension, n);
-            let objective = target.map_or(Cell::Text("—".into()), |t| {
-                Cell::Objective(t.op, t.value, Format::of_unit(ind.unit))
-            });
-            let met = match (value, target) {
-                (Some(v), Some(_)) if v.suppressed => Cell::Masked,
-                (Some(v), Some(_)) => v.target_met.map_or(Cell::Empty, Cell::Met),
-                _ => Cell::Empty,
-            };
-            let label = match dimension {
-                Some(d) => format!("{} — {d}", ind.label_fr),
-                None => ind.label_fr.clone(),
-            };
-            rows.push(Row {
-                organism: organism.clone(),
-                indicator: format!("{label} (n°{number})"),
-                cells: vec![
-                    cells.cell(ind, organism, dimension, n - 1),
-                    cells.cell(ind, organism, dimension, n),
-                    objective,
-                    met,
-                ],
-                total: false,
-            });
+    // The annex's sections in order, each grouped by organism (indicators-v2 §1.8).
+    for theme in Theme::ALL {
+        for organism in organisms {
+            for cog in rows_in_force(cog_indicators(catalogue, organism), n) {
+                if cog.theme != theme {
+                    continue;
+                }
+                let (ind, dimension) = (cog.indicator, cog.dimension);
+                let target = cog.target(catalogue, organism, n);
+                let value = cells.get(&ind.id, &ind.definition, organism, dimension, n);
+                let resolved = value.and_then(|v| {
+                    let op = v.target_op.as_deref().and_then(op_of)?;
+                    Some((op, v.target?))
+                });
+                let objective = target.map_or(Cell::Text("—".into()), |t| {
+                    objective_cell(t, ind.unit, resolved)
+                });
+                let met = match (value, target) {
+                    (Some(v), Some(_)) if v.suppressed => Cell::Masked,
+                    (Some(v), Some(_)) => v.target_met.map_or(Cell::Empty, Cell::Met),
+                    _ => Cell::Empty,
+                };
+                rows.push(Row {
+                    organism: organism.clone(),
+                    indicator: cog.label(),
+                    cells: vec![
+                        cells.cell(ind, organism, dimension, n - 1),
+                        cells.cell(ind, organism, dimension, n),
+                        objective,
+                        met,
+                    ],
+                    total: false,
+                    section: Some(theme.label_fr().to_string()),
+                });
+            }
         }
     }
     Table {
@@ -426,9 +572,19 @@ fn table_b(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
         indicator_header: "Indicateurs COG".into(),
         columns: vec![format!("Résultats {}", n - 1), format!("Résultats {n}"), format!("Objectifs {n}"), "Objectif".into()],
         rows,
-        notes: vec!["Résultats calculés selon la définition de chaque COG (variante de l'organisme lorsqu'elle diffère de la définition harmonisée).".into()],
+        notes: vec![
+            "Résultats calculés selon la définition de chaque COG (variante de l'organisme lorsqu'elle diffère de la définition harmonisée).".into(),
+            "Indicateur de suivi : indicateur de suivi de la COG, qui n'a pas fait l'objet d'un objectif cible déterminé. Un objectif relatif aux résultats de l'organisme est imprimé tel que la COG l'écrit, suivi du seuil qui en résulte.".into(),
+        ],
         grouped_by_indicator: false,
     }
+}
+
+/// The operator of `indicator_values.target_op`.
+fn op_of(text: &str) -> Option<Op> {
+    [Op::Ge, Op::Le, Op::Lt, Op::Gt, Op::Eq]
+        .into_iter()
+        .find(|op| op.as_str() == text)
 }
 
 fn table_c(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
@@ -469,6 +625,7 @@ fn table_c(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
                 variation(series(n), series(n - 4)),
             ],
             total,
+            section: None,
         });
     };
     let general: Vec<&String> = organisms
@@ -505,48 +662,37 @@ fn table_c(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
     }
 }
 
-fn table_e(input: &AnnexInput, organisms: &[String]) -> Table {
-    let targets = &input.catalogue.targets;
-    let years: BTreeSet<i32> = targets.iter().map(|t| t.year).collect();
+fn table_e(input: &AnnexInput, cells: &Cells, organisms: &[String]) -> Table {
+    let catalogue = input.catalogue;
+    let years: BTreeSet<i32> = catalogue.targets.iter().map(|t| t.year).collect();
     let mut rows = Vec::new();
-    for organism in organisms {
-        let own: Vec<&Target> = targets.iter().filter(|t| &t.organism == organism).collect();
-        let (Some(first), Some(last)) = (
-            own.iter().map(|t| t.year).min(),
-            own.iter().map(|t| t.year).max(),
-        ) else {
-            continue;
-        };
-        for (ind, dimension, number) in cog_indicators(input.catalogue, organism) {
-            let (id, definition) = (ind.id.as_str(), ind.definition.as_str());
-            let cells = years
-                .iter()
-                .map(|&y| {
-                    if y < first || y > last {
-                        return Cell::Grey;
-                    }
-                    own.iter()
-                        .find(|t| {
-                            t.indicator == id
-                                && t.definition == definition
-                                && t.dimension_value.as_deref() == dimension
-                                && t.year == y
+    for theme in Theme::ALL {
+        for organism in organisms {
+            for cog in cog_indicators(catalogue, organism) {
+                if cog.theme != theme {
+                    continue;
+                }
+                let (first, last) = cog.period;
+                let row_cells = years
+                    .iter()
+                    .map(|&y| {
+                        if y < first || y > last {
+                            return Cell::Grey;
+                        }
+                        cog.target(catalogue, organism, y).map_or(Cell::Empty, |t| {
+                            let resolved = resolve_from_bases(t, cells, &cog, organism);
+                            objective_cell(t, cog.indicator.unit, resolved)
                         })
-                        .map_or(Cell::Empty, |t| {
-                            Cell::Objective(t.op, t.value, Format::of_unit(ind.unit))
-                        })
-                })
-                .collect();
-            let label = match dimension {
-                Some(d) => format!("{} — {d} (n°{number})", ind.label_fr),
-                None => format!("{} (n°{number})", ind.label_fr),
-            };
-            rows.push(Row {
-                organism: organism.clone(),
-                indicator: label,
-                cells,
-                total: false,
-            });
+                    })
+                    .collect();
+                rows.push(Row {
+                    organism: organism.clone(),
+                    indicator: cog.label(),
+                    cells: row_cells,
+                    total: false,
+                    section: Some(theme.label_fr().to_string()),
+                });
+            }
         }
     }
     Table {
@@ -558,6 +704,7 @@ fn table_e(input: &AnnexInput, organisms: &[String]) -> Table {
         rows,
         notes: vec![
             "Zones grisées : années hors de la période de la convention de l'organisme.".into(),
+            "Un objectif relatif aux résultats de l'organisme est imprimé tel que la COG l'écrit, suivi du seuil qui en résulte lorsque le résultat de référence est connu.".into(),
         ],
         grouped_by_indicator: false,
     }
@@ -574,6 +721,7 @@ pub fn table_schema() -> SchemaRef {
         Field::new("column", DataType::Utf8, false),
         Field::new("value", DataType::Float64, true),
         Field::new("text", DataType::Utf8, false),
+        Field::new("section", DataType::Utf8, true),
     ]))
 }
 
@@ -588,6 +736,7 @@ pub fn table_to_batch(table: &Table) -> RecordBatch {
         vec![],
         vec![],
     );
+    let mut section = vec![];
     for (r, row) in table.rows.iter().enumerate() {
         for (c, cell) in row.cells.iter().enumerate() {
             key.push(table.key);
@@ -602,6 +751,7 @@ pub fn table_to_batch(table: &Table) -> RecordBatch {
                 cell.number()
             });
             text.push(cell.display());
+            section.push(row.section.as_deref());
         }
     }
     RecordBatch::try_new(
@@ -615,6 +765,7 @@ pub fn table_to_batch(table: &Table) -> RecordBatch {
             Arc::new(StringArray::from(col)),
             Arc::new(Float64Array::from(value)),
             Arc::new(StringArray::from_iter_values(text)),
+            Arc::new(StringArray::from(section)),
         ],
     )
     .expect("annex columns match their schema")

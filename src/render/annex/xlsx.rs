@@ -41,6 +41,11 @@ pub fn workbook(tables: &[Table], title: &str) -> Result<Vec<u8>, XlsxError> {
     let missed = XFormat::new()
         .set_font_color(Color::RGB(0xC00000))
         .set_border(FormatBorder::Thin);
+    let section = XFormat::new()
+        .set_bold()
+        .set_font_color(Color::RGB(0x1F3864))
+        .set_background_color(Color::RGB(0xEEF2F8))
+        .set_border(FormatBorder::Thin);
     for table in tables {
         let sheet = workbook.add_worksheet();
         sheet.set_name(format!("{} - {}", table.key, sheet_name(table)))?;
@@ -62,8 +67,15 @@ pub fn workbook(tables: &[Table], title: &str) -> Result<Vec<u8>, XlsxError> {
         for c in 0..table.columns.len() {
             sheet.set_column_width(2 + c as u16, 14)?;
         }
+        // Section headings (tables B and E) take a line of their own, across the table.
+        let mut at = HEADER_ROW;
+        let last_column = 1 + table.columns.len() as u16;
         for (r, row) in table.rows.iter().enumerate() {
-            let at = HEADER_ROW + 1 + r as u32;
+            at += 1;
+            if let Some(heading) = table.section_start(r) {
+                sheet.merge_range(at, 0, at, last_column, heading, &section)?;
+                at += 1;
+            }
             let row_label = if row.total {
                 label.clone().set_bold()
             } else {
@@ -101,7 +113,7 @@ pub fn workbook(tables: &[Table], title: &str) -> Result<Vec<u8>, XlsxError> {
                 }
             }
         }
-        let first_note = HEADER_ROW + 2 + table.rows.len() as u32;
+        let first_note = at + 2;
         for (at, note) in (first_note..).zip(&table.notes) {
             sheet.write_string(at, 0, note)?;
         }
