@@ -8,6 +8,9 @@ mod target;
 mod value;
 
 pub use catalogue::{Catalogue, CatalogueSource};
-pub use indicator::{BENCH, Direction, Grain, Indicator, Method, Population, Unit, YearRollup};
+pub use indicator::{
+    BENCH, Direction, Grain, Indicator, Method, Population, Unit, YearRollup, nearest_rank,
+    quantile_basis,
+};
 pub use target::{Op, Target};
 pub use value::{IndicatorValue, Level, NotComputed, sort};
