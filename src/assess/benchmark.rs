@@ -218,7 +218,10 @@ mod tests {
         // not 4.5); p75 ⌈6⌉ = 6th → 5 (interpolation gave 5.5).
         assert_eq!((s.p25, s.median, s.p75), (4.0, 4.0, 5.0));
         let one = Stats::of(&[3.0]);
-        assert_eq!((one.stddev, one.p25, one.median, one.p75), (0.0, 3.0, 3.0, 3.0));
+        assert_eq!(
+            (one.stddev, one.p25, one.median, one.p75),
+            (0.0, 3.0, 3.0, 3.0)
+        );
     }
 
     #[test]

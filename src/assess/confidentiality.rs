@@ -452,7 +452,10 @@ mod tests {
             .filter(|x| x.suppressed)
             .map(|x| x.dimension_value.clone())
             .collect();
-        assert_eq!(hidden, vec![Some("maladie".into()), Some("retraite".into())]);
+        assert_eq!(
+            hidden,
+            vec![Some("maladie".into()), Some("retraite".into())]
+        );
         // Two relations, one per breakdown, both with the whole as total.
         let relations = relations(&v);
         assert_eq!(relations.len(), 2);

@@ -83,8 +83,9 @@ impl Acc {
                     n_records: n,
                 }
             }),
-            Method::P90 | Method::Quantile => nearest_rank_value(&self.histogram, quantile)
-                .map(|v| cell(None, v as f64)),
+            Method::P90 | Method::Quantile => {
+                nearest_rank_value(&self.histogram, quantile).map(|v| cell(None, v as f64))
+            }
             Method::Count => (n > 0).then(|| cell(Some(n as f64), n as f64)),
             Method::CountDistinct => None, // by unit
         }
@@ -365,7 +366,9 @@ pub fn base_cells(
                             .entry((caisse as u32, period as i32, dimension))
                             .or_default();
                         acc.records += records as i64;
-                        *acc.units.entry((u64::from(caisse as u32) << 32) | u64::from(id)).or_default() |= met;
+                        *acc.units
+                            .entry((u64::from(caisse as u32) << 32) | u64::from(id))
+                            .or_default() |= met;
                     }
                 }
             }
@@ -751,7 +754,10 @@ mod tests {
         assert_eq!((count.value, count.n_records), (2.0, 2));
         assert_eq!((count.numerator, count.denominator), (Some(2.0), Some(4.0)));
         let share = year.evaluate(rule(Method::Share)).unwrap();
-        assert_eq!((share.value, share.numerator, share.denominator), (50.0, Some(1.0), Some(2.0)));
+        assert_eq!(
+            (share.value, share.numerator, share.denominator),
+            (50.0, Some(1.0), Some(2.0))
+        );
         // The same unit key at another caisse is another unit: the organism adds them.
         let other_caisse = Acc {
             records: 1,
@@ -760,8 +766,15 @@ mod tests {
         };
         year.merge(&other_caisse);
         let pooled = year.evaluate(rule(Method::Share)).unwrap();
-        assert_eq!((pooled.numerator, pooled.denominator), (Some(1.0), Some(3.0)));
-        assert!(Acc::default().evaluate(rule(Method::CountDistinct)).is_none());
+        assert_eq!(
+            (pooled.numerator, pooled.denominator),
+            (Some(1.0), Some(3.0))
+        );
+        assert!(
+            Acc::default()
+                .evaluate(rule(Method::CountDistinct))
+                .is_none()
+        );
     }
 
     #[test]

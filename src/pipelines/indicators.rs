@@ -123,9 +123,7 @@ fn check_language(ind: &Indicator) -> Result<(), String> {
         (_, Some(_)) => return Err("`q` is only for method 'quantile'".into()),
         (_, None) => {}
     }
-    if ind.distinct.is_some()
-        && !matches!(ind.method, Method::CountDistinct | Method::Share)
-    {
+    if ind.distinct.is_some() && !matches!(ind.method, Method::CountDistinct | Method::Share) {
         return Err("`distinct` is only for methods 'count_distinct' and 'share'".into());
     }
     if matches!(ind.method, Method::Count | Method::CountDistinct) && ind.unit != Unit::Count {
@@ -145,11 +143,15 @@ fn check_language(ind: &Indicator) -> Result<(), String> {
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(twice) = list.iter().find(|d| !seen.insert(d.as_str())) {
-            return Err(format!("dimension '{twice}' is listed twice in `dimensions`"));
+            return Err(format!(
+                "dimension '{twice}' is listed twice in `dimensions`"
+            ));
         }
     }
     if ind.whole == Some(false) && ind.breakdowns().is_empty() {
-        return Err("`whole = false` needs a breakdown (`dimensions`): nothing would be produced".into());
+        return Err(
+            "`whole = false` needs a breakdown (`dimensions`): nothing would be produced".into(),
+        );
     }
     Ok(())
 }
@@ -326,7 +328,11 @@ value = "days(received_date, paid_date)"
 
     #[test]
     fn quantile_needs_q_with_four_decimals_at_most() {
-        let quantile = |q: &str| with(&format!("method = \"quantile\"\nvalue = \"days(received_date, paid_date)\"\n{q}"));
+        let quantile = |q: &str| {
+            with(&format!(
+                "method = \"quantile\"\nvalue = \"days(received_date, paid_date)\"\n{q}"
+            ))
+        };
         for ok in ["q = 0.9", "q = 1", "q = 0.1234", "q = 0.0001", "q = 0.25"] {
             parse(&quantile(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
@@ -347,16 +353,27 @@ value = "days(received_date, paid_date)"
         parse(&count).unwrap();
         // A count is a number of things.
         assert!(error(&with("method = \"count\"")).contains("unit must be 'count'"));
-        assert!(error(&count.replace("method = \"count\"", "method = \"count\"\nvalue = \"1\"")).contains("does not use `value`"));
+        assert!(
+            error(&count.replace("method = \"count\"", "method = \"count\"\nvalue = \"1\""))
+                .contains("does not use `value`")
+        );
         let distinct = with("method = \"count_distinct\"\ndistinct = \"claim_id\"")
             .replace("unit = \"days\"", "unit = \"count\"");
-        assert_eq!(parse(&distinct).unwrap().indicators[0].method, Method::CountDistinct);
-        assert!(error(&distinct.replace("distinct = \"claim_id\"", "")).contains("needs `distinct`"));
+        assert_eq!(
+            parse(&distinct).unwrap().indicators[0].method,
+            Method::CountDistinct
+        );
+        assert!(
+            error(&distinct.replace("distinct = \"claim_id\"", "")).contains("needs `distinct`")
+        );
         // A share over units is still a percentage; `distinct` has no meaning for a mean.
         let share = with("method = \"share\"\ncondition = \"TRUE\"\ndistinct = \"claim_id\"")
             .replace("unit = \"days\"", "unit = \"%\"");
         parse(&share).unwrap();
-        let mean = ONE.replace("method = \"mean\"", "method = \"mean\"\ndistinct = \"claim_id\"");
+        let mean = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndistinct = \"claim_id\"",
+        );
         assert!(error(&mean).contains("only for methods 'count_distinct' and 'share'"));
         // The new units parse.
         for unit in ["pt", "m2", "kwh", "kwh_m2"] {
@@ -366,19 +383,34 @@ value = "days(received_date, paid_date)"
 
     #[test]
     fn breakdowns_are_checked() {
-        let two = ONE.replace("method = \"mean\"", "method = \"mean\"\ndimensions = [\"kind\", \"tiers_payant\"]");
+        let two = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndimensions = [\"kind\", \"tiers_payant\"]",
+        );
         let c = parse(&two).unwrap();
         assert_eq!(c.indicators[0].breakdowns(), vec!["kind", "tiers_payant"]);
         assert!(c.indicators[0].produces_whole());
-        let one = ONE.replace("method = \"mean\"", "method = \"mean\"\ndimension = \"kind\"");
-        assert_eq!(parse(&one).unwrap().indicators[0].breakdowns(), vec!["kind"]);
+        let one = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndimension = \"kind\"",
+        );
+        assert_eq!(
+            parse(&one).unwrap().indicators[0].breakdowns(),
+            vec!["kind"]
+        );
         let no_whole = two.replace("dimensions =", "whole = false\ndimensions =");
         assert!(!parse(&no_whole).unwrap().indicators[0].produces_whole());
         let cases = [
-            ("dimensions = [\"kind\"]\ndimension = \"kind\"", "both given"),
+            (
+                "dimensions = [\"kind\"]\ndimension = \"kind\"",
+                "both given",
+            ),
             ("dimensions = []", "is empty"),
             ("dimensions = [\"kind\", \"kind\"]", "listed twice"),
-            ("dimensions = [\"kind\", \"colour\"]", "'colour' is not a column of claims"),
+            (
+                "dimensions = [\"kind\", \"colour\"]",
+                "'colour' is not a column of claims",
+            ),
             ("whole = false", "needs a breakdown"),
         ];
         for (lines, message) in cases {

@@ -25,9 +25,7 @@ type Claim = (
 );
 
 fn claims(f: &Fixture, rows: &[Claim]) {
-    let col = |g: fn(&Claim) -> &'static str| {
-        rows.iter().map(|r| Some(g(r))).collect::<Vec<_>>()
-    };
+    let col = |g: fn(&Claim) -> &'static str| rows.iter().map(|r| Some(g(r))).collect::<Vec<_>>();
     f.table(
         "claims",
         "part-0.parquet",
@@ -49,11 +47,9 @@ fn claims(f: &Fixture, rows: &[Claim]) {
 /// Computes the fixture with the catalogue `toml` (definitions of table claims).
 async fn run_catalogue(f: &Fixture, toml: &str) -> Vec<IndicatorValue> {
     let text = format!("table = \"claims\"\n{toml}");
-    let catalogue = parangon::pipelines::indicators::from_sources(&[(
-        PathBuf::from("language.toml"),
-        text,
-    )])
-    .unwrap();
+    let catalogue =
+        parangon::pipelines::indicators::from_sources(&[(PathBuf::from("language.toml"), text)])
+            .unwrap();
     let input = Input::open(f.path().to_str().unwrap(), contract::TABLES)
         .await
         .unwrap();
@@ -101,7 +97,10 @@ fn cell<'a>(
                 && v.period() == period
         })
         .collect();
-    assert!(found.len() <= 1, "{id} {level:?} {entity} {period}: {found:?}");
+    assert!(
+        found.len() <= 1,
+        "{id} {level:?} {entity} {period}: {found:?}"
+    );
     found.first().copied()
 }
 
@@ -148,14 +147,26 @@ async fn quantiles_by_nearest_rank_and_p90_is_q_0_9() {
     }
     rows.push(("CPAM-B", ids[10], "FSE", "2024-03-01", "2024-03-05", None));
     for i in 0..8 {
-        rows.push(("CPAM-C", ids[11 + i], "FSE", "2024-03-01", "2024-03-03", None));
+        rows.push((
+            "CPAM-C",
+            ids[11 + i],
+            "FSE",
+            "2024-03-01",
+            "2024-03-03",
+            None,
+        ));
     }
     rows.push(("CPAM-C", ids[19], "FSE", "2024-03-01", "2024-03-31", None));
     rows.push(("CPAM-C", ids[20], "FSE", "2024-03-01", "2024-03-31", None));
     claims(&f, &rows);
     let value = "value = \"days(received_date, paid_date)\"";
     let mut toml = String::new();
-    for (id, q) in [("q25", "0.25"), ("q50", "0.5"), ("q90", "0.9"), ("q100", "1")] {
+    for (id, q) in [
+        ("q25", "0.25"),
+        ("q50", "0.5"),
+        ("q90", "0.9"),
+        ("q100", "1"),
+    ] {
         toml.push_str(&def(
             id,
             "days",
@@ -185,7 +196,10 @@ async fn quantiles_by_nearest_rank_and_p90_is_q_0_9() {
         assert_eq!(at(id, National, "", "2024-03"), expected, "{id}");
     }
     let cnam = cell(&v, "q50", Organism, "CNAM", None, "2024").unwrap();
-    assert_eq!((cnam.numerator, cnam.denominator, cnam.n_records), (None, Some(21.0), 21));
+    assert_eq!(
+        (cnam.numerator, cnam.denominator, cnam.n_records),
+        (None, Some(21.0), 21)
+    );
     // p90 and quantile q = 0.9: the same cells, the same values.
     let pick = |id: &str| {
         let mut cells: Vec<_> = v
@@ -228,12 +242,47 @@ fn persons() -> Fixture {
     claims(
         &f,
         &[
-            ("CPAM-A", "P1-a", "FSE", "2024-01-01", "2024-01-11", Some(true)),
-            ("CPAM-A", "P1-b", "FSE", "2024-02-06", "2024-02-09", Some(false)),
+            (
+                "CPAM-A",
+                "P1-a",
+                "FSE",
+                "2024-01-01",
+                "2024-01-11",
+                Some(true),
+            ),
+            (
+                "CPAM-A",
+                "P1-b",
+                "FSE",
+                "2024-02-06",
+                "2024-02-09",
+                Some(false),
+            ),
             ("CPAM-A", "P1-c", "FSP", "2024-03-01", "2024-03-21", None),
-            ("CPAM-A", "P2-a", "IJ", "2024-03-01", "2024-03-31", Some(false)),
-            ("CPAM-A", "P2-b", "FSE", "2024-01-31", "2024-03-11", Some(true)),
-            ("CPAM-B", "P1-a", "FSE", "2024-01-01", "2024-01-03", Some(true)),
+            (
+                "CPAM-A",
+                "P2-a",
+                "IJ",
+                "2024-03-01",
+                "2024-03-31",
+                Some(false),
+            ),
+            (
+                "CPAM-A",
+                "P2-b",
+                "FSE",
+                "2024-01-31",
+                "2024-03-11",
+                Some(true),
+            ),
+            (
+                "CPAM-B",
+                "P1-a",
+                "FSE",
+                "2024-01-01",
+                "2024-01-03",
+                Some(true),
+            ),
         ],
     );
     f
@@ -287,12 +336,28 @@ async fn count_and_distinct_persons_across_months() {
     assert_eq!(at("persons", National, "", "2024"), 3.0);
     // By kind at A in 2024: FSE {P1, P2} 2, FSP {P1} 1, IJ {P2} 1; the whole is still 2
     // (a person with two kinds counts in both, once in the whole).
-    let kind = |k| get(&v, "persons_by_kind", Caisse, "CPAM-A", Some(("kind", k)), "2024");
+    let kind = |k| {
+        get(
+            &v,
+            "persons_by_kind",
+            Caisse,
+            "CPAM-A",
+            Some(("kind", k)),
+            "2024",
+        )
+    };
     assert_eq!((kind("FSE"), kind("FSP"), kind("IJ")), (2.0, 1.0, 1.0));
     assert_eq!(at("persons_by_kind", Caisse, "CPAM-A", "2024"), 2.0);
     // CNAM FSE: A 2 + B 1.
     assert_eq!(
-        get(&v, "persons_by_kind", Organism, "CNAM", Some(("kind", "FSE")), "2024"),
+        get(
+            &v,
+            "persons_by_kind",
+            Organism,
+            "CNAM",
+            Some(("kind", "FSE")),
+            "2024"
+        ),
         3.0
     );
 }
@@ -307,7 +372,11 @@ async fn share_over_units_a_person_meets_when_one_record_does() {
             "%",
             &format!("method = \"share\"\n{within_7}\n{PERSON}"),
         ),
-        def("claims_within_7d", "%", &format!("method = \"share\"\n{within_7}")),
+        def(
+            "claims_within_7d",
+            "%",
+            &format!("method = \"share\"\n{within_7}"),
+        ),
     ]
     .concat();
     let v = run_catalogue(&f, &toml).await;
@@ -354,7 +423,11 @@ async fn two_breakdowns_never_crossed_and_whole_false() {
     let a = |b| get(&v, "by_two", Caisse, "CPAM-A", b, "2024");
     assert_eq!(a(None), 5.0);
     assert_eq!(
-        (a(Some(("kind", "FSE"))), a(Some(("kind", "FSP"))), a(Some(("kind", "IJ")))),
+        (
+            a(Some(("kind", "FSE"))),
+            a(Some(("kind", "FSP"))),
+            a(Some(("kind", "IJ")))
+        ),
         (3.0, 1.0, 1.0)
     );
     assert_eq!(
@@ -391,19 +464,47 @@ async fn two_breakdowns_never_crossed_and_whole_false() {
     // National: whole 6; tiers_payant true 3 (B's P1-a too).
     assert_eq!(get(&v, "by_two", National, "", None, "2024"), 6.0);
     assert_eq!(
-        get(&v, "by_two", National, "", Some(("tiers_payant", "true")), "2024"),
+        get(
+            &v,
+            "by_two",
+            National,
+            "",
+            Some(("tiers_payant", "true")),
+            "2024"
+        ),
         3.0
     );
     // whole = false: the kind values, at every level and period, and never a whole.
     assert_eq!(
-        get(&v, "kinds_only", Caisse, "CPAM-A", Some(("kind", "FSE")), "2024"),
+        get(
+            &v,
+            "kinds_only",
+            Caisse,
+            "CPAM-A",
+            Some(("kind", "FSE")),
+            "2024"
+        ),
         3.0
     );
     assert_eq!(
-        get(&v, "kinds_only", National, "", Some(("kind", "FSE")), "2024-01"),
+        get(
+            &v,
+            "kinds_only",
+            National,
+            "",
+            Some(("kind", "FSE")),
+            "2024-01"
+        ),
         2.0
     );
-    let kinds_only: Vec<_> = v.iter().filter(|x| x.indicator_id == "kinds_only").collect();
+    let kinds_only: Vec<_> = v
+        .iter()
+        .filter(|x| x.indicator_id == "kinds_only")
+        .collect();
     assert!(!kinds_only.is_empty());
-    assert!(kinds_only.iter().all(|x| x.dimension.as_deref() == Some("kind")));
+    assert!(
+        kinds_only
+            .iter()
+            .all(|x| x.dimension.as_deref() == Some("kind"))
+    );
 }
