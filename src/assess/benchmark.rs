@@ -8,12 +8,13 @@
 //! each caisse's rank (1 = best, ties share a rank).
 //!
 //! The mean and the dispersion are unweighted across caisses (indicators.md, "Dispersion").
-//! Quartiles interpolate linearly between order statistics (Excel's QUARTILE.INC, R type 7),
-//! which is what a statistician checking the table in a spreadsheet gets.
+//! Quartiles are nearest-rank quantiles, as every quantile of the catalogue (indicators-v2
+//! §1.3): of n sorted values, p25, the median and p75 are the values of rank ⌈q × n⌉ —
+//! always one of the caisse values, the median the lower one (docs/decisions.md).
 
 use std::collections::BTreeMap;
 
-use crate::model::{BENCH, Catalogue, Direction, IndicatorValue, Level};
+use crate::model::{BENCH, Catalogue, Direction, IndicatorValue, Level, nearest_rank};
 
 /// One row of `benchmark`.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,19 +190,19 @@ impl Stats {
             mean,
             stddev: variance.sqrt(),
             min: sorted[0],
-            p25: quantile(&sorted, 0.25),
-            median: quantile(&sorted, 0.5),
-            p75: quantile(&sorted, 0.75),
+            p25: quantile(&sorted, 2500),
+            median: quantile(&sorted, 5000),
+            p75: quantile(&sorted, 7500),
             max: sorted[sorted.len() - 1],
         }
     }
 }
 
-/// Linear interpolation between order statistics at h = (n − 1)·q (R type 7, QUARTILE.INC).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+/// The nearest-rank quantile of a non-empty sorted list, q = `basis` / 10 000: the value of
+/// rank ⌈q × n⌉ (R type 1: the inverse of the empirical distribution function).
+fn quantile(sorted: &[f64], basis: u32) -> f64 {
+    let rank = nearest_rank(sorted.len() as u64, basis).max(1);
+    sorted[rank as usize - 1]
 }
 
 #[cfg(test)]
@@ -213,9 +214,28 @@ mod tests {
         // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, population stddev 2 (the textbook example).
         let s = Stats::of(&[9.0, 2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0]);
         assert_eq!((s.mean, s.stddev, s.min, s.max), (5.0, 2.0, 2.0, 9.0));
-        // h = 7 × 0.25 = 1.75 → 4 + 0.75 × (4 − 4) = 4; median h = 3.5 → 4.5; p75 h = 5.25 → 5 + 0.25 × 2 = 5.5.
-        assert_eq!((s.p25, s.median, s.p75), (4.0, 4.5, 5.5));
+        // Nearest rank on n = 8: p25 ⌈2⌉ = 2nd → 4; median ⌈4⌉ = 4th → 4 (the lower median,
+        // not 4.5); p75 ⌈6⌉ = 6th → 5 (interpolation gave 5.5).
+        assert_eq!((s.p25, s.median, s.p75), (4.0, 4.0, 5.0));
         let one = Stats::of(&[3.0]);
-        assert_eq!((one.stddev, one.p25, one.p75), (0.0, 3.0, 3.0));
+        assert_eq!(
+            (one.stddev, one.p25, one.median, one.p75),
+            (0.0, 3.0, 3.0, 3.0)
+        );
+    }
+
+    #[test]
+    fn quartiles_by_nearest_rank() {
+        // 1..10 (given unsorted): p25 ⌈2.5⌉ = 3rd → 3; median ⌈5⌉ → 5; p75 ⌈7.5⌉ = 8th → 8.
+        let values: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+        let s = Stats::of(&values);
+        assert_eq!((s.p25, s.median, s.p75), (3.0, 5.0, 8.0));
+        // Three caisses 100, 110, 130: p25 ⌈0.75⌉ = 1st → 100; median ⌈1.5⌉ = 2nd → 110;
+        // p75 ⌈2.25⌉ = 3rd → 130. Always one of the values.
+        let s = Stats::of(&[130.0, 100.0, 110.0]);
+        assert_eq!((s.p25, s.median, s.p75), (100.0, 110.0, 130.0));
+        // Two caisses: the lower median.
+        let s = Stats::of(&[92.5, 90.0]);
+        assert_eq!((s.p25, s.median, s.p75), (90.0, 90.0, 92.5));
     }
 }

@@ -11,7 +11,9 @@
 //!
 //! - the caisses of an organism → the organism's value;
 //! - the organisms → the national value;
-//! - the values of a breakdown (`branch`, `channel`) → the whole;
+//! - the values of a breakdown (`branch`, `channel`) → the whole; an indicator with several
+//!   breakdowns (`dimensions`) has one such relation per breakdown, never one across them, and
+//!   one without a whole (`whole = false`) has none;
 //! - the months of a year → the year.
 //!
 //! When the total is published and exactly one of its parts is masked, the published part with
@@ -165,6 +167,9 @@ struct RelationKey<'a> {
     dimension_value: Option<&'a str>,
     year: i32,
     month: Option<i32>,
+    /// The breakdown (`branch`…): the parts of one breakdown relation are its values; the
+    /// whole, their total, is looked up without it.
+    dimension: Option<&'a str>,
 }
 
 /// Every relation of the values, ordered by their total's position in the table.
@@ -182,6 +187,7 @@ fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
             dimension_value,
             year: v.year,
             month,
+            dimension: v.dimension.as_deref(),
         };
         let caisse = v.caisse_id.as_deref();
         let org = v.organism.as_deref();
@@ -205,6 +211,8 @@ fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
             }
         }
         let whole = key(RelationKind::Breakdown, v.level, caisse, org, None, v.month);
+        // The parts of a breakdown are keyed by its name; the whole (no name) is every
+        // breakdown's total.
         match dim {
             Some(_) => parts.entry(whole).or_default().push(i),
             None => {
@@ -221,7 +229,18 @@ fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
     }
     let mut relations: Vec<Relation> = parts
         .into_iter()
-        .filter_map(|(key, parts)| totals.get(&key).map(|&total| Relation { total, parts }))
+        .filter_map(|(key, parts)| {
+            let total_key = match key.kind {
+                RelationKind::Breakdown => RelationKey {
+                    dimension: None,
+                    ..key
+                },
+                _ => key,
+            };
+            totals
+                .get(&total_key)
+                .map(|&total| Relation { total, parts })
+        })
         .collect();
     for r in &mut relations {
         r.parts.sort_unstable();
@@ -406,6 +425,52 @@ mod tests {
                 assert_ne!(r.parts.iter().filter(|&&p| v[p].suppressed).count(), 1);
             }
         }
+    }
+
+    /// A yearly caisse value of breakdown `dimension` = `value`.
+    fn part(dimension: &str, v: &str, n: i64) -> IndicatorValue {
+        IndicatorValue {
+            dimension: Some(dimension.into()),
+            ..value(Level::Caisse, Some("c1"), Some("A"), Some(v), None, n)
+        }
+    }
+
+    #[test]
+    fn each_breakdown_is_its_own_relation_to_the_whole() {
+        // c1: whole 60 = branch maladie 4 + retraite 56 = file_type PE 30 + PN 30.
+        // maladie (4 < 11) is masked; within `branch` retraite is the only other part, so it
+        // goes; `file_type` has no masked part and stays published. (One relation across the
+        // four parts would have masked PE instead, leaving maladie = 60 − 56.)
+        let mut v = vec![
+            value(Level::Caisse, Some("c1"), Some("A"), None, None, 60),
+            part("branch", "maladie", 4),
+            part("branch", "retraite", 56),
+            part("file_type", "PE", 30),
+            part("file_type", "PN", 30),
+        ];
+        assert_eq!(run(&mut v, 11), 1);
+        let hidden: Vec<_> = v
+            .iter()
+            .filter(|x| x.suppressed)
+            .map(|x| x.dimension_value.clone())
+            .collect();
+        assert_eq!(
+            hidden,
+            vec![Some("maladie".into()), Some("retraite".into())]
+        );
+        // Two relations, one per breakdown, both with the whole as total.
+        let relations = relations(&v);
+        assert_eq!(relations.len(), 2);
+        assert!(relations.iter().all(|r| r.total == 0 && r.parts.len() == 2));
+    }
+
+    #[test]
+    fn breakdown_values_without_a_whole_have_no_breakdown_relation() {
+        // `whole = false`: c1 has maladie 4 and retraite 56, and no whole to recover from.
+        let mut v = vec![part("branch", "maladie", 4), part("branch", "retraite", 56)];
+        assert_eq!(run(&mut v, 11), 0);
+        assert!(relations(&v).is_empty());
+        assert_eq!(v.iter().filter(|x| x.suppressed).count(), 1);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! *cube*), so that each table is scanned once per run whatever the number of indicators.
 //!
 //! The query groups the accepted rows by `caisse_id` and by the union of the keys the
-//! indicators need — period months, breakdown values, and the integer values behind a P90 — and
+//! indicators need — period months, breakdown values, the integer values behind a P90 or a
+//! quantile, and the units of a distinct count — and
 //! sums, per indicator, the few additive measures its method needs (record counts, sums of
 //! values, numerators and denominators). Every level and year is then an exact sum of cube
 //! cells ([`super::rollup`]), and a P90 comes from the histogram of delays the cube holds.
@@ -79,9 +80,26 @@ pub struct CompiledIndicator {
     pub def: Indicator,
     pub part: Part,
     pub contributions: Vec<Contribution>,
-    pub dimension_key: Option<usize>,
-    /// P90: where the cube holds the histogram of its integer values.
+    /// One group key per breakdown (`dimensions`), in the definition's order.
+    pub dimension_keys: Vec<usize>,
+    /// P90 and quantiles: where the cube holds the histogram of its integer values.
     pub histogram: Option<Histogram>,
+    /// `count_distinct` and shares over units: where the cube holds the distinct units.
+    pub units: Option<Units>,
+}
+
+/// Where the cube holds an indicator's distinct units (`distinct`): each unit is a group key,
+/// as a P90's delays are, so that a caisse's year counts a unit once across its months and
+/// the year still comes from the one scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Units {
+    /// The group key holding the unit (as text; null outside the filter or for a null unit).
+    pub unit_key: usize,
+    /// The measure counting the records of each unit.
+    pub records_measure: usize,
+    /// A share: the measure counting the records of each unit that meet the condition.
+    pub met_measure: Option<usize>,
+    pub period_key: usize,
 }
 
 /// Where the cube holds an indicator's histogram: each distinct integer value is a group key,
@@ -152,12 +170,14 @@ impl TablePlan {
         let filter = ind.full_filter();
         self.expect_boolean(ctx, ind, &filter, "filter").await?;
         let period_key = self.period_key(ctx, ind, &ind.period_date).await?;
-        let dimension_key = ind
-            .dimension
-            .as_ref()
-            .map(|d| self.key(format!("CAST(({d}) AS VARCHAR)")));
+        let dimension_keys: Vec<usize> = ind
+            .breakdowns()
+            .into_iter()
+            .map(|d| self.key(format!("CAST(({d}) AS VARCHAR)")))
+            .collect();
         let mut contributions = Vec::new();
         let mut histogram = None;
+        let mut units = None;
         let mut add = |plan: &mut Self, slot, row: usize, agg, numeric, period_key| {
             let measure = plan.measure(Source::Row(row), agg, numeric);
             contributions.push(Contribution {
@@ -197,6 +217,30 @@ impl TablePlan {
                         );
                     }
                 }
+            }
+            Method::Share if ind.distinct.is_some() => {
+                let condition = ind.condition.as_deref().expect("checked at load");
+                self.expect_boolean(ctx, ind, condition, "condition")
+                    .await?;
+                let row = self.row(format!(
+                    "CASE WHEN {filter} THEN CASE WHEN ({condition}) THEN 1 ELSE 0 END END"
+                ));
+                let met = self.measure(Source::Row(row), Aggregate::Sum, Numeric::Integer);
+                units = Some(self.units(ctx, ind, &filter, period_key, Some(met)).await?);
+            }
+            Method::CountDistinct => {
+                units = Some(self.units(ctx, ind, &filter, period_key, None).await?);
+            }
+            Method::Count => {
+                let row = self.row(format!("CASE WHEN {filter} THEN 1 END"));
+                add(
+                    self,
+                    Slot::Records,
+                    row,
+                    Aggregate::Count,
+                    Numeric::Integer,
+                    period_key,
+                );
             }
             Method::Share => {
                 let condition = ind.condition.as_deref().expect("checked at load");
@@ -261,14 +305,18 @@ impl TablePlan {
                     );
                 }
             }
-            Method::P90 => {
+            Method::P90 | Method::Quantile => {
                 let value = ind.value.as_deref().expect("checked at load");
                 let (_, numeric) = self.numeric(ctx, ind, value, "value").await?;
                 if numeric != Numeric::Integer {
+                    let what = match ind.method {
+                        Method::P90 => "P90",
+                        _ => "quantile",
+                    };
                     return Err(ComputeError::Definition {
                         indicator: ind.key(),
                         message: format!(
-                            "a P90 is taken over whole numbers (delays in days); `{value}` is not an integer"
+                            "a {what} is taken over whole numbers (delays in days); `{value}` is not an integer"
                         ),
                     });
                 }
@@ -287,8 +335,34 @@ impl TablePlan {
             def: ind.clone(),
             part,
             contributions,
-            dimension_key,
+            dimension_keys,
             histogram,
+            units,
+        })
+    }
+
+    /// The distinct units of `distinct` as a group key, and the count of each unit's records
+    /// (and, for a share, of those meeting the condition) as measures.
+    async fn units(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        filter: &str,
+        period_key: usize,
+        met_measure: Option<usize>,
+    ) -> Result<Units, ComputeError> {
+        let unit = ind.distinct.as_deref().expect("checked at load");
+        self.type_of(ctx, ind, unit, "distinct").await?;
+        let unit_key = self.key(format!(
+            "CASE WHEN {filter} THEN CAST(({unit}) AS VARCHAR) END"
+        ));
+        let records_measure =
+            self.measure(Source::Key(unit_key), Aggregate::Count, Numeric::Integer);
+        Ok(Units {
+            unit_key,
+            records_measure,
+            met_measure,
+            period_key,
         })
     }
 
@@ -331,8 +405,9 @@ impl TablePlan {
                     period_key,
                 },
             ],
-            dimension_key: None,
+            dimension_keys: Vec::new(),
             histogram: None,
+            units: None,
         })
     }
 
@@ -518,10 +593,14 @@ impl TablePlan {
     pub fn explain(&self, ind: &CompiledIndicator) -> String {
         let mut lines = Vec::new();
         let mut keys: Vec<usize> = ind.contributions.iter().map(|c| c.period_key).collect();
-        keys.extend(ind.dimension_key);
+        keys.extend(&ind.dimension_keys);
         if let Some(h) = ind.histogram {
             keys.push(h.value_key);
             keys.push(h.period_key);
+        }
+        if let Some(u) = ind.units {
+            keys.push(u.unit_key);
+            keys.push(u.period_key);
         }
         keys.sort_unstable();
         keys.dedup();
@@ -535,6 +614,10 @@ impl TablePlan {
             .collect();
         if let Some(h) = ind.histogram {
             measures.push((h.count_measure, Slot::Records));
+        }
+        if let Some(u) = ind.units {
+            measures.push((u.records_measure, Slot::Records));
+            measures.extend(u.met_measure.map(|m| (m, Slot::Sum)));
         }
         for (m, slot) in measures {
             let measure = self.measures[m];

@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 use super::plan::{Aggregate, Numeric, Slot, TablePlan};
 use crate::error::ComputeError;
 use crate::ingest::Reference;
-use crate::model::{Indicator, IndicatorValue, Level, Method, YearRollup};
+use crate::model::{Indicator, IndicatorValue, Level, Method, YearRollup, nearest_rank};
 
 /// Sums are carried in millionths so that euros with cents and whole days add up exactly.
 const MICRO: i128 = 1_000_000;
@@ -29,6 +29,10 @@ struct Acc {
     ratio_numerator: i128,
     ratio_denominator: i128,
     histogram: BTreeMap<i64, i64>,
+    /// Distinct units (`distinct`), each a (caisse, unit) pair packed in a u64 so that units
+    /// of two caisses never merge (keys are unique within a caisse only), with whether one of
+    /// the unit's records met the condition (a share over units).
+    units: BTreeMap<u64, bool>,
 }
 
 impl Acc {
@@ -40,11 +44,23 @@ impl Acc {
         for (v, c) in &other.histogram {
             *self.histogram.entry(*v).or_default() += c;
         }
+        for (u, met) in &other.units {
+            *self.units.entry(*u).or_default() |= met;
+        }
     }
 
     /// The cell's value by the indicator's method; `None` when it is undefined (no record, or a
     /// zero denominator).
-    fn evaluate(&self, method: Method, scale: f64) -> Option<Evaluated> {
+    fn evaluate(&self, rule: Rule) -> Option<Evaluated> {
+        let Rule {
+            method,
+            scale,
+            quantile,
+            by_unit,
+        } = rule;
+        if by_unit {
+            return self.evaluate_units(method);
+        }
         let sum = self.sum as f64 / MICRO as f64;
         let n = self.records;
         let cell = |numerator, value| Evaluated {
@@ -67,19 +83,69 @@ impl Acc {
                     n_records: n,
                 }
             }),
-            Method::P90 => nearest_rank_p90(&self.histogram).map(|v| cell(None, v as f64)),
+            Method::P90 | Method::Quantile => {
+                nearest_rank_value(&self.histogram, quantile).map(|v| cell(None, v as f64))
+            }
+            Method::Count => (n > 0).then(|| cell(Some(n as f64), n as f64)),
+            Method::CountDistinct => None, // by unit
+        }
+    }
+
+    /// A count of distinct units, or a share over units: value, numerator, denominator and
+    /// n_records count units (the records behind them are `records`).
+    fn evaluate_units(&self, method: Method) -> Option<Evaluated> {
+        let units = self.units.len() as i64;
+        if units == 0 {
+            return None;
+        }
+        let met = self.units.values().filter(|&&m| m).count() as i64;
+        Some(match method {
+            Method::Share => Evaluated {
+                numerator: Some(met as f64),
+                denominator: Some(units as f64),
+                value: 100.0 * met as f64 / units as f64,
+                n_records: units,
+            },
+            _ => Evaluated {
+                numerator: Some(units as f64),
+                denominator: Some(self.records as f64),
+                value: units as f64,
+                n_records: units,
+            },
+        })
+    }
+}
+
+/// How a definition turns a cell into a value.
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    method: Method,
+    scale: f64,
+    /// P90 and quantiles: q in ten-thousandths.
+    quantile: u32,
+    /// `count_distinct` or a share over units.
+    by_unit: bool,
+}
+
+impl Rule {
+    fn of(def: &Indicator) -> Rule {
+        Rule {
+            method: def.method,
+            scale: def.scale.unwrap_or(1.0),
+            quantile: def.quantile_basis().unwrap_or(0),
+            by_unit: def.method == Method::CountDistinct || def.distinct.is_some(),
         }
     }
 }
 
-/// The 9th decile by nearest rank: the smallest v such that at least 90 % of the records have
-/// a value ≤ v (indicators.md, "9th decile"). `histogram` maps values to record counts.
-pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
+/// The nearest-rank quantile q = `basis` / 10 000 of the values of `histogram` (value →
+/// records): the value of rank ⌈q × n⌉, always one of the values (indicators-v2 §1.3).
+pub fn nearest_rank_value(histogram: &BTreeMap<i64, i64>, basis: u32) -> Option<i64> {
     let n: i64 = histogram.values().sum();
     if n <= 0 {
         return None;
     }
-    let rank = (9 * n + 9) / 10; // ceil(0.9 × n) in integers
+    let rank = nearest_rank(n as u64, basis).max(1) as i64;
     let mut cumulative = 0;
     for (value, count) in histogram {
         cumulative += count;
@@ -88,6 +154,13 @@ pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
         }
     }
     None
+}
+
+/// The 9th decile by nearest rank: the smallest v such that at least 90 % of the records have
+/// a value ≤ v (indicators.md, "9th decile"). `histogram` maps values to record counts. It is
+/// the quantile q = 0.9: rank ⌈9n / 10⌉.
+pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
+    nearest_rank_value(histogram, 9000)
 }
 
 /// An evaluated cell: the numeric columns of an `indicator_values` row.
@@ -99,8 +172,13 @@ struct Evaluated {
     n_records: i64,
 }
 
-/// (caisse index, period `yyyymm`, interned dimension value): the first grouping of the cube.
-type BaseKey = (u32, i32, Option<u32>);
+/// A breakdown value: (index of the breakdown in the definition's `dimensions`, interned
+/// value). `None` is the whole.
+type Dim = Option<(u16, u32)>;
+
+/// (caisse index, period `yyyymm`, breakdown value or whole): the first grouping of the cube.
+/// Each breakdown has cells of its own and the whole has its own: they are never crossed.
+type BaseKey = (u32, i32, Dim);
 
 /// Where a pooled value goes: one row of `indicator_values` before evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,8 +186,8 @@ struct ValueKey {
     level: Level,
     /// Caisse index, organism index, or 0 for the nation.
     entity: u32,
-    /// Interned dimension value; `None` for the whole.
-    dimension: Option<u32>,
+    /// Breakdown and interned value; `None` for the whole.
+    dimension: Dim,
     year: i32,
     /// `None` for the year.
     month: Option<i32>,
@@ -206,6 +284,10 @@ pub fn base_cells(
 ) -> Result<Vec<Base>, ComputeError> {
     // Step 1: per indicator, cube rows → (caisse, period, dimension value) accumulators.
     let mut base: Vec<Base> = vec![Base::default(); plan.indicators.len()];
+    // The whole and each breakdown value of the row, per indicator (reused).
+    let mut dims: Vec<Dim> = Vec::new();
+    // Distinct units of this table, interned (a unit is a caisse's: see `Acc::units`).
+    let mut unit_ids = Interner::default();
     for batch in cube {
         let mut columns = CubeColumns::read(plan, batch)?;
         if !deductions.is_empty() {
@@ -217,48 +299,77 @@ pub fn base_cells(
                 continue; // cannot happen: ingest rejected unknown caisses
             };
             for (ind, cells) in plan.indicators.iter().zip(base.iter_mut()) {
-                let dimension = ind
-                    .dimension_key
-                    .and_then(|k| columns.text_key(k, row))
-                    .map(|v| interner.intern(v));
-                for c in &ind.contributions {
-                    let (Some(period), Some(value)) = (
-                        columns.int_key(c.period_key, row),
-                        columns.measure(c.measure, row),
-                    ) else {
-                        continue;
-                    };
-                    if value == 0 {
-                        continue;
-                    }
-                    let acc = cells
-                        .0
-                        .entry((caisse as u32, period as i32, dimension))
-                        .or_default();
-                    match c.slot {
-                        Slot::Records => acc.records += value as i64,
-                        Slot::Sum => acc.sum += value,
-                        Slot::RatioNumerator => acc.ratio_numerator += value,
-                        Slot::RatioDenominator => acc.ratio_denominator += value,
+                dims.clear();
+                if ind.def.produces_whole() {
+                    dims.push(None);
+                }
+                for (i, &k) in ind.dimension_keys.iter().enumerate() {
+                    if let Some(v) = columns.text_key(k, row) {
+                        dims.push(Some((i as u16, interner.intern(v))));
                     }
                 }
-                if let Some(h) = ind.histogram {
-                    let (Some(v), Some(count), Some(period)) = (
-                        columns.int_key(h.value_key, row),
-                        columns.measure(h.count_measure, row),
-                        columns.int_key(h.period_key, row),
-                    ) else {
-                        continue;
-                    };
-                    if count == 0 {
-                        continue;
+                for &dimension in &dims {
+                    for c in &ind.contributions {
+                        let (Some(period), Some(value)) = (
+                            columns.int_key(c.period_key, row),
+                            columns.measure(c.measure, row),
+                        ) else {
+                            continue;
+                        };
+                        if value == 0 {
+                            continue;
+                        }
+                        let acc = cells
+                            .0
+                            .entry((caisse as u32, period as i32, dimension))
+                            .or_default();
+                        match c.slot {
+                            Slot::Records => acc.records += value as i64,
+                            Slot::Sum => acc.sum += value,
+                            Slot::RatioNumerator => acc.ratio_numerator += value,
+                            Slot::RatioDenominator => acc.ratio_denominator += value,
+                        }
                     }
-                    let acc = cells
-                        .0
-                        .entry((caisse as u32, period as i32, dimension))
-                        .or_default();
-                    acc.records += count as i64;
-                    *acc.histogram.entry(v).or_default() += count as i64;
+                    if let Some(h) = ind.histogram {
+                        let (Some(v), Some(count), Some(period)) = (
+                            columns.int_key(h.value_key, row),
+                            columns.measure(h.count_measure, row),
+                            columns.int_key(h.period_key, row),
+                        ) else {
+                            continue;
+                        };
+                        if count == 0 {
+                            continue;
+                        }
+                        let acc = cells
+                            .0
+                            .entry((caisse as u32, period as i32, dimension))
+                            .or_default();
+                        acc.records += count as i64;
+                        *acc.histogram.entry(v).or_default() += count as i64;
+                    }
+                    if let Some(u) = ind.units
+                        && let (Some(unit), Some(records), Some(period)) = (
+                            columns.text_key(u.unit_key, row),
+                            columns.measure(u.records_measure, row),
+                            columns.int_key(u.period_key, row),
+                        )
+                        && records != 0
+                    {
+                        let met = u
+                            .met_measure
+                            .and_then(|m| columns.measure(m, row))
+                            .is_some_and(|m| m > 0);
+                        let id = unit_ids.intern(unit);
+                        let acc = cells
+                            .0
+                            .entry((caisse as u32, period as i32, dimension))
+                            .or_default();
+                        acc.records += records as i64;
+                        *acc.units
+                            .entry((u64::from(caisse as u32) << 32) | u64::from(id))
+                            .or_default() |= met;
+                    }
                 }
             }
         }
@@ -291,6 +402,7 @@ pub fn expand(
         .map(|c| organisms.binary_search(&c.organism).expect("listed") as u32)
         .collect();
     let dimension_values = &interner.values;
+    let breakdowns = def.breakdowns();
     let mut out = Vec::new();
     {
         let cells = base.0;
@@ -308,10 +420,8 @@ pub fn expand(
             if def.organism_scope().is_none() {
                 entities.push((Level::National, 0));
             }
-            let mut dimensions = vec![None];
-            if dimension.is_some() {
-                dimensions.push(dimension);
-            }
+            // The base cell is the whole or one breakdown value already (`base_cells`).
+            let dimensions = [dimension];
             let mut months = Vec::new();
             if month != 0 {
                 months.push(Some(month));
@@ -334,10 +444,10 @@ pub fn expand(
                 }
             }
         }
-        let scale = def.scale.unwrap_or(1.0);
+        let rule = Rule::of(def);
         let mut values: BTreeMap<ValueKey, Evaluated> = rolled
             .iter()
-            .filter_map(|(cell, acc)| acc.evaluate(def.method, scale).map(|v| (cell.clone(), v)))
+            .filter_map(|(cell, acc)| acc.evaluate(rule).map(|v| (cell.clone(), v)))
             .collect();
         if !pooled_year {
             values.extend(years_from_months(&values, def.year_rollup));
@@ -357,8 +467,12 @@ pub fn expand(
                 level: cell.level,
                 caisse_id,
                 organism,
-                dimension: cell.dimension.and(def.dimension.clone()),
-                dimension_value: cell.dimension.map(|d| dimension_values[d as usize].clone()),
+                dimension: cell
+                    .dimension
+                    .map(|(i, _)| breakdowns[usize::from(i)].to_string()),
+                dimension_value: cell
+                    .dimension
+                    .map(|(_, d)| dimension_values[d as usize].clone()),
                 year: cell.year,
                 month: cell.month,
                 numerator: e.numerator,
@@ -561,6 +675,7 @@ fn rescale(v: i128, shift: i32) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::quantile_basis;
 
     fn hist(pairs: &[(i64, i64)]) -> BTreeMap<i64, i64> {
         pairs.iter().copied().collect()
@@ -582,6 +697,86 @@ mod tests {
         // 8 at 2 days, 2 at 30: rank 9 → 30.
         assert_eq!(nearest_rank_p90(&hist(&[(2, 8), (30, 2)])), Some(30));
         assert_eq!(nearest_rank_p90(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let one_to_ten: BTreeMap<i64, i64> = (1..=10).map(|v| (v, 1)).collect();
+        let q = |h: &BTreeMap<i64, i64>, q: f64| nearest_rank_value(h, quantile_basis(q));
+        // 1..10: q = 0.25 → rank ⌈2.5⌉ = 3 → 3; 0.5 → rank 5 → 5 (the lower median); 0.9 → 9.
+        assert_eq!(q(&one_to_ten, 0.25), Some(3));
+        assert_eq!(q(&one_to_ten, 0.5), Some(5));
+        assert_eq!(q(&one_to_ten, 0.9), Some(9));
+        // q = 1 is the maximum; the smallest q, 0.0001, the minimum (rank ⌈0.001⌉ = 1).
+        assert_eq!(q(&one_to_ten, 1.0), Some(10));
+        assert_eq!(q(&one_to_ten, 0.0001), Some(1));
+        // n = 1: every quantile is the value.
+        for x in [0.25, 0.5, 0.9, 1.0] {
+            assert_eq!(q(&hist(&[(4, 1)]), x), Some(4));
+        }
+        // Ties: 8 records at 2 days, 2 at 30: ranks 3, 5 → 2; rank 9 → 30; rank 10 → 30.
+        let ties = hist(&[(2, 8), (30, 2)]);
+        assert_eq!(q(&ties, 0.25), Some(2));
+        assert_eq!(q(&ties, 0.5), Some(2));
+        assert_eq!(q(&ties, 0.8), Some(2)); // rank 8: the last 2
+        assert_eq!(q(&ties, 0.9), Some(30));
+        assert_eq!(q(&ties, 1.0), Some(30));
+        // p90 is the quantile 0.9, on every histogram above.
+        for h in [&one_to_ten, &ties, &hist(&[(4, 1)])] {
+            assert_eq!(nearest_rank_p90(h), q(h, 0.9));
+        }
+        assert_eq!(q(&BTreeMap::new(), 0.5), None);
+    }
+
+    #[test]
+    fn units_count_once_and_meet_when_one_record_does() {
+        let rule = |method| Rule {
+            method,
+            scale: 1.0,
+            quantile: 0,
+            by_unit: true,
+        };
+        // A caisse's person (unit 1) in January (not met) and February (met), person 2 in
+        // February (not met); the year is their union: 2 units, 1 met.
+        let unit = |caisse: u64, u: u64| (caisse << 32) | u;
+        let january = Acc {
+            records: 1,
+            units: [(unit(0, 1), false)].into(),
+            ..Acc::default()
+        };
+        let february = Acc {
+            records: 3,
+            units: [(unit(0, 1), true), (unit(0, 2), false)].into(),
+            ..Acc::default()
+        };
+        let mut year = Acc::default();
+        year.merge(&january);
+        year.merge(&february);
+        let count = year.evaluate(rule(Method::CountDistinct)).unwrap();
+        assert_eq!((count.value, count.n_records), (2.0, 2));
+        assert_eq!((count.numerator, count.denominator), (Some(2.0), Some(4.0)));
+        let share = year.evaluate(rule(Method::Share)).unwrap();
+        assert_eq!(
+            (share.value, share.numerator, share.denominator),
+            (50.0, Some(1.0), Some(2.0))
+        );
+        // The same unit key at another caisse is another unit: the organism adds them.
+        let other_caisse = Acc {
+            records: 1,
+            units: [(unit(1, 1), false)].into(),
+            ..Acc::default()
+        };
+        year.merge(&other_caisse);
+        let pooled = year.evaluate(rule(Method::Share)).unwrap();
+        assert_eq!(
+            (pooled.numerator, pooled.denominator),
+            (Some(1.0), Some(3.0))
+        );
+        assert!(
+            Acc::default()
+                .evaluate(rule(Method::CountDistinct))
+                .is_none()
+        );
     }
 
     #[test]

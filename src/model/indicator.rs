@@ -23,6 +23,20 @@ pub enum Unit {
     Etp,
     #[serde(rename = "ratio")]
     Ratio,
+    /// A number of things: records, or distinct units (`count`, `count_distinct`).
+    #[serde(rename = "count")]
+    Count,
+    /// Percentage points: a change of a `%` value.
+    #[serde(rename = "pt")]
+    Pt,
+    /// Square metres (per agent).
+    #[serde(rename = "m2")]
+    M2,
+    #[serde(rename = "kwh")]
+    Kwh,
+    /// kWh per square metre.
+    #[serde(rename = "kwh_m2")]
+    KwhM2,
 }
 
 impl Unit {
@@ -33,6 +47,11 @@ impl Unit {
             Unit::Eur => "eur",
             Unit::Etp => "etp",
             Unit::Ratio => "ratio",
+            Unit::Count => "count",
+            Unit::Pt => "pt",
+            Unit::M2 => "m2",
+            Unit::Kwh => "kwh",
+            Unit::KwhM2 => "kwh_m2",
         }
     }
 }
@@ -68,8 +87,15 @@ pub enum Method {
     Ratio,
     /// `scale` × sum(`value`).
     Sum,
-    /// 9th decile by nearest rank of an integer `value` (delays in days).
+    /// 9th decile by nearest rank of an integer `value` (delays in days): `quantile`, q = 0.9.
     P90,
+    /// Nearest-rank quantile `q` of an integer `value`: the value of rank ⌈q × n⌉.
+    Quantile,
+    /// The number of records of the filter.
+    Count,
+    /// The number of distinct values of `distinct` among the records of the filter.
+    #[serde(rename = "count_distinct")]
+    CountDistinct,
 }
 
 impl Method {
@@ -80,6 +106,9 @@ impl Method {
             Method::Ratio => "ratio",
             Method::Sum => "sum",
             Method::P90 => "p90",
+            Method::Quantile => "quantile",
+            Method::Count => "count",
+            Method::CountDistinct => "count_distinct",
         }
     }
 }
@@ -155,6 +184,16 @@ pub struct Indicator {
     pub denominator_filter: Option<String>,
     /// Free text: decisions where the documents are silent.
     pub note: Option<String>,
+    /// `quantile`: the rank's fraction, 0 < q ≤ 1, at most 4 decimals.
+    pub q: Option<f64>,
+    /// The unit counted, an SQL expression: `count_distinct` counts its distinct values; a
+    /// `share` with it counts units (a unit meets the condition when one of its records does).
+    /// Units are distinct within a caisse; levels above add the caisses' counts.
+    pub distinct: Option<String>,
+    /// Several independent breakdowns (never crossed); `dimension = "x"` is `["x"]`.
+    pub dimensions: Option<Vec<String>>,
+    /// `false`: only the breakdown values, no whole (default `true`).
+    pub whole: Option<bool>,
     /// Filled by the loader: the source table (the file's `table`).
     #[serde(skip)]
     pub table: String,
@@ -165,6 +204,20 @@ pub struct Indicator {
 
 fn bench() -> String {
     BENCH.to_string()
+}
+
+/// q in ten-thousandths (0.9 → 9000), rounded: the loader checks that q has at most 4
+/// decimals, so that ⌈q × n⌉ is computed exactly in integers.
+pub fn quantile_basis(q: f64) -> u32 {
+    (q * 10_000.0).round() as u32
+}
+
+/// The nearest rank k = ⌈q × n⌉ of the quantile q = `basis` / 10 000 among n sorted values
+/// (1-based; 0 only when n = 0), in integers so that 0.9 × 10 is exactly 9. The median
+/// (`basis` 5000) is the lower median. Used by the quantile methods and by the benchmark's
+/// quartiles (indicators-v2 §1.3).
+pub fn nearest_rank(n: u64, basis: u32) -> u64 {
+    (u64::from(basis) * n).div_ceil(10_000)
 }
 
 impl Indicator {
@@ -203,6 +256,29 @@ impl Indicator {
         v
     }
 
+    /// The breakdown columns, in order: `dimensions`, or the one `dimension`.
+    pub fn breakdowns(&self) -> Vec<&str> {
+        match (&self.dimensions, &self.dimension) {
+            (Some(list), _) => list.iter().map(String::as_str).collect(),
+            (None, Some(d)) => vec![d.as_str()],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// Whether the whole (all breakdown values pooled) is produced.
+    pub fn produces_whole(&self) -> bool {
+        self.whole.unwrap_or(true)
+    }
+
+    /// The nearest-rank quantile in ten-thousandths (`p90`: 9000), for the histogram methods.
+    pub fn quantile_basis(&self) -> Option<u32> {
+        match self.method {
+            Method::P90 => Some(9000),
+            Method::Quantile => self.q.map(quantile_basis),
+            _ => None,
+        }
+    }
+
     /// `id` for bench, `id[ORG]` for a variant: the name used in messages.
     pub fn key(&self) -> String {
         match self.organism_scope() {
@@ -231,10 +307,20 @@ impl fmt::Display for Indicator {
             ("numerator", &self.numerator),
             ("denominator", &self.denominator),
             ("dimension", &self.dimension),
+            ("distinct", &self.distinct),
         ] {
             if let Some(v) = v {
                 writeln!(f, "{name:<13} {v}")?;
             }
+        }
+        if let Some(list) = &self.dimensions {
+            writeln!(f, "dimensions:   {}", list.join(", "))?;
+        }
+        if self.whole == Some(false) {
+            writeln!(f, "whole:        no (breakdown values only)")?;
+        }
+        if let Some(q) = self.q {
+            writeln!(f, "q:            {q}")?;
         }
         if let Some(p) = &self.denominator_population {
             writeln!(
@@ -252,5 +338,27 @@ impl fmt::Display for Indicator {
             writeln!(f, "note:         {n}")?;
         }
         write!(f, "defined in:   {}", self.file.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_by_hand() {
+        // 1..10: q = 0.25 → ⌈2.5⌉ = 3; 0.5 → 5; 0.9 → 9 (exactly, not 9.000000000000002 → 10).
+        assert_eq!(nearest_rank(10, quantile_basis(0.25)), 3);
+        assert_eq!(nearest_rank(10, quantile_basis(0.5)), 5);
+        assert_eq!(nearest_rank(10, quantile_basis(0.9)), 9);
+        assert_eq!(nearest_rank(10, quantile_basis(1.0)), 10);
+        // One value: every q is rank 1. Lower median of 4: rank 2.
+        assert_eq!(nearest_rank(1, quantile_basis(0.0001)), 1);
+        assert_eq!(nearest_rank(1, 10_000), 1);
+        assert_eq!(nearest_rank(4, 5000), 2);
+        // 0.9 × 11 = 9.9 → 10; 0.1234 × 100 = 12.34 → 13.
+        assert_eq!(nearest_rank(11, 9000), 10);
+        assert_eq!(nearest_rank(100, quantile_basis(0.1234)), 13);
+        assert_eq!(nearest_rank(0, 9000), 0);
     }
 }

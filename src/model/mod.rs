@@ -8,6 +8,9 @@ mod target;
 mod value;
 
 pub use catalogue::{Catalogue, CatalogueSource, Theme};
-pub use indicator::{BENCH, Direction, Grain, Indicator, Method, Population, Unit, YearRollup};
+pub use indicator::{
+    BENCH, Direction, Grain, Indicator, Method, Population, Unit, YearRollup, nearest_rank,
+    quantile_basis,
+};
 pub use target::{Change, Condition, Objective, Op, Target, TargetKind, Threshold};
 pub use value::{IndicatorValue, Level, NotComputed, sort};

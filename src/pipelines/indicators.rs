@@ -81,14 +81,14 @@ pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Catalogue, Catalogu
                 indicator: ind.key(),
                 message,
             })?;
-            if let Some(dim) = &ind.dimension
-                && spec.column(dim).is_none()
-            {
-                return Err(CatalogueError::Invalid {
-                    file: file.clone(),
-                    indicator: ind.key(),
-                    message: format!("dimension '{dim}' is not a column of {}", spec.name),
-                });
+            for dim in ind.breakdowns() {
+                if spec.column(dim).is_none() {
+                    return Err(CatalogueError::Invalid {
+                        file: file.clone(),
+                        indicator: ind.key(),
+                        message: format!("dimension '{dim}' is not a column of {}", spec.name),
+                    });
+                }
             }
             let k = (ind.id.clone(), ind.definition.clone());
             if let Some(first) = seen.insert(k, file.clone()) {
@@ -106,6 +106,54 @@ pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Catalogue, Catalogu
         suppression_thresholds: thresholds.into_iter().map(|(t, (n, _))| (t, n)).collect(),
         ..Default::default()
     })
+}
+
+/// The keys of quantiles, counts of units and breakdowns (indicators-v2 §1.3–§1.5).
+fn check_language(ind: &Indicator) -> Result<(), String> {
+    match (ind.method, ind.q) {
+        (Method::Quantile, None) => return Err("method 'quantile' needs `q`".into()),
+        (Method::Quantile, Some(q)) => {
+            let basis = q * 10_000.0;
+            if !(q > 0.0 && q <= 1.0) || (basis - basis.round()).abs() > 1e-6 {
+                return Err(format!(
+                    "q = {q}: a fraction 0 < q ≤ 1 with at most 4 decimals (0.9, 0.25, 0.1234)"
+                ));
+            }
+        }
+        (_, Some(_)) => return Err("`q` is only for method 'quantile'".into()),
+        (_, None) => {}
+    }
+    if ind.distinct.is_some() && !matches!(ind.method, Method::CountDistinct | Method::Share) {
+        return Err("`distinct` is only for methods 'count_distinct' and 'share'".into());
+    }
+    if matches!(ind.method, Method::Count | Method::CountDistinct) && ind.unit != Unit::Count {
+        return Err(format!(
+            "method '{}' gives a number of things: unit must be 'count'",
+            ind.method.as_str()
+        ));
+    }
+    if let Some(list) = &ind.dimensions {
+        if ind.dimension.is_some() {
+            return Err(
+                "`dimension` and `dimensions` both given: write `dimensions = [...]` alone".into(),
+            );
+        }
+        if list.is_empty() {
+            return Err("`dimensions` is empty: name at least one column, or leave it out".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(twice) = list.iter().find(|d| !seen.insert(d.as_str())) {
+            return Err(format!(
+                "dimension '{twice}' is listed twice in `dimensions`"
+            ));
+        }
+    }
+    if ind.whole == Some(false) && ind.breakdowns().is_empty() {
+        return Err(
+            "`whole = false` needs a breakdown (`dimensions`): nothing would be produced".into(),
+        );
+    }
+    Ok(())
 }
 
 fn check(ind: &Indicator) -> Result<(), String> {
@@ -127,7 +175,7 @@ fn check(ind: &Indicator) -> Result<(), String> {
         }
     };
     match ind.method {
-        Method::Mean | Method::Sum | Method::P90 => {
+        Method::Mean | Method::Sum | Method::P90 | Method::Quantile => {
             need(&ind.value, "value")?;
             forbid(ind.condition.is_some(), "condition")?;
             forbid(
@@ -144,7 +192,19 @@ fn check(ind: &Indicator) -> Result<(), String> {
             need(&ind.denominator, "denominator")?;
             forbid(ind.value.is_some(), "value")?;
         }
+        Method::Count | Method::CountDistinct => {
+            if ind.method == Method::CountDistinct {
+                need(&ind.distinct, "distinct")?;
+            }
+            forbid(ind.value.is_some(), "value")?;
+            forbid(ind.condition.is_some(), "condition")?;
+            forbid(
+                ind.numerator.is_some() || ind.denominator.is_some(),
+                "numerator",
+            )?;
+        }
     }
+    check_language(ind)?;
     if ind.denominator_population.is_some() && ind.method != Method::Mean {
         return Err("`denominator_population` is only for method 'mean'".into());
     }
@@ -161,7 +221,7 @@ fn check(ind: &Indicator) -> Result<(), String> {
         if contract::table(t).is_none() {
             return Err(format!("unknown denominator_table '{t}'"));
         }
-        if ind.dimension.is_some() {
+        if !ind.breakdowns().is_empty() {
             return Err("a ratio across two tables cannot have a breakdown".into());
         }
     }
@@ -252,6 +312,112 @@ value = "days(received_date, paid_date)"
                 .to_string()
                 .contains("unknown table 'claimz'")
         );
+    }
+
+    /// `ONE` with its method lines replaced by `method_lines`.
+    fn with(method_lines: &str) -> String {
+        ONE.replace(
+            "method = \"mean\"\nperiod_date = \"paid_date\"\nvalue = \"days(received_date, paid_date)\"\n",
+            &format!("period_date = \"paid_date\"\n{method_lines}\n"),
+        )
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn quantile_needs_q_with_four_decimals_at_most() {
+        let quantile = |q: &str| {
+            with(&format!(
+                "method = \"quantile\"\nvalue = \"days(received_date, paid_date)\"\n{q}"
+            ))
+        };
+        for ok in ["q = 0.9", "q = 1", "q = 0.1234", "q = 0.0001", "q = 0.25"] {
+            parse(&quantile(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        assert!(error(&quantile("")).contains("needs `q`"));
+        for bad in ["q = 0", "q = 1.5", "q = -0.5", "q = 0.12345"] {
+            let e = error(&quantile(bad));
+            assert!(e.contains("at most 4 decimals"), "{bad}: {e}");
+        }
+        let mean_with_q = ONE.replace("method = \"mean\"", "method = \"mean\"\nq = 0.5");
+        assert!(error(&mean_with_q).contains("only for method 'quantile'"));
+        let c = parse(&quantile("q = 0.25")).unwrap();
+        assert_eq!(c.indicators[0].quantile_basis(), Some(2500));
+    }
+
+    #[test]
+    fn counts_and_units() {
+        let count = with("method = \"count\"").replace("unit = \"days\"", "unit = \"count\"");
+        parse(&count).unwrap();
+        // A count is a number of things.
+        assert!(error(&with("method = \"count\"")).contains("unit must be 'count'"));
+        assert!(
+            error(&count.replace("method = \"count\"", "method = \"count\"\nvalue = \"1\""))
+                .contains("does not use `value`")
+        );
+        let distinct = with("method = \"count_distinct\"\ndistinct = \"claim_id\"")
+            .replace("unit = \"days\"", "unit = \"count\"");
+        assert_eq!(
+            parse(&distinct).unwrap().indicators[0].method,
+            Method::CountDistinct
+        );
+        assert!(
+            error(&distinct.replace("distinct = \"claim_id\"", "")).contains("needs `distinct`")
+        );
+        // A share over units is still a percentage; `distinct` has no meaning for a mean.
+        let share = with("method = \"share\"\ncondition = \"TRUE\"\ndistinct = \"claim_id\"")
+            .replace("unit = \"days\"", "unit = \"%\"");
+        parse(&share).unwrap();
+        let mean = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndistinct = \"claim_id\"",
+        );
+        assert!(error(&mean).contains("only for methods 'count_distinct' and 'share'"));
+        // The new units parse.
+        for unit in ["pt", "m2", "kwh", "kwh_m2"] {
+            parse(&ONE.replace("unit = \"days\"", &format!("unit = \"{unit}\""))).unwrap();
+        }
+    }
+
+    #[test]
+    fn breakdowns_are_checked() {
+        let two = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndimensions = [\"kind\", \"tiers_payant\"]",
+        );
+        let c = parse(&two).unwrap();
+        assert_eq!(c.indicators[0].breakdowns(), vec!["kind", "tiers_payant"]);
+        assert!(c.indicators[0].produces_whole());
+        let one = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndimension = \"kind\"",
+        );
+        assert_eq!(
+            parse(&one).unwrap().indicators[0].breakdowns(),
+            vec!["kind"]
+        );
+        let no_whole = two.replace("dimensions =", "whole = false\ndimensions =");
+        assert!(!parse(&no_whole).unwrap().indicators[0].produces_whole());
+        let cases = [
+            (
+                "dimensions = [\"kind\"]\ndimension = \"kind\"",
+                "both given",
+            ),
+            ("dimensions = []", "is empty"),
+            ("dimensions = [\"kind\", \"kind\"]", "listed twice"),
+            (
+                "dimensions = [\"kind\", \"colour\"]",
+                "'colour' is not a column of claims",
+            ),
+            ("whole = false", "needs a breakdown"),
+        ];
+        for (lines, message) in cases {
+            let text = ONE.replace("method = \"mean\"", &format!("method = \"mean\"\n{lines}"));
+            let e = error(&text);
+            assert!(e.contains(message), "{lines}: {e}");
+        }
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn entry_targets(
             "no definition '{definition}' of this indicator in the catalogue"
         )));
     };
-    if !entry.dimension_values.is_empty() && ind.dimension.is_none() {
+    if !entry.dimension_values.is_empty() && ind.breakdowns().is_empty() {
         return Err(invalid(
             "dimension_values given for an indicator without breakdown".into(),
         ));

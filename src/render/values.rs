@@ -214,6 +214,11 @@ fn unit_of(text: &str) -> Unit {
         "days" => Unit::Days,
         "eur" => Unit::Eur,
         "etp" => Unit::Etp,
+        "count" => Unit::Count,
+        "pt" => Unit::Pt,
+        "m2" => Unit::M2,
+        "kwh" => Unit::Kwh,
+        "kwh_m2" => Unit::KwhM2,
         _ => Unit::Ratio,
     }
 }

@@ -132,7 +132,8 @@ async fn unit_cost_dispersion_by_hand() {
     close(b.cv.unwrap(), sigma / (340.0 / 3.0));
     assert!((b.cv.unwrap() - 0.110_049).abs() < 1e-6);
     assert_eq!((b.min, b.median, b.max), (100.0, 110.0, 130.0));
-    assert_eq!((b.p25, b.p75), (105.0, 120.0));
+    // Nearest rank (indicators-v2 §1.3): p25 = 1st of 3, p75 = ⌈2.25⌉ = 3rd.
+    assert_eq!((b.p25, b.p75), (100.0, 130.0));
     // Lower is better: C1 best, C3 worst; ranks 1, 2, 3.
     assert_eq!(
         (b.best_caisse.as_deref(), b.worst_caisse.as_deref()),

@@ -100,6 +100,9 @@ pub struct Expect {
     /// `YYYY-MM` or `YYYY`.
     pub period: String,
     pub dimension_value: Option<String>,
+    /// The breakdown of `dimension_value` (`branch`), for an indicator with several
+    /// (`dimensions`); optional.
+    pub dimension: Option<String>,
     pub value: Option<f64>,
     pub n_records: Option<i64>,
     pub numerator: Option<f64>,
@@ -126,6 +129,9 @@ impl Expect {
             s.push_str(&format!(" {entity}"));
         }
         s.push_str(&format!(" {}", self.period));
+        if let Some(d) = &self.dimension {
+            s.push_str(&format!(" {d}:"));
+        }
         if let Some(d) = &self.dimension_value {
             s.push_str(&format!(" {d}"));
         }
@@ -161,6 +167,9 @@ impl Expect {
             || self.n_records.is_some()
             || self.numerator.is_some()
             || self.denominator.is_some();
+        if self.dimension.is_some() && self.dimension_value.is_none() {
+            out.push("`dimension` needs a `dimension_value`".into());
+        }
         if self.absent && has_figures {
             out.push("`absent = true` takes no value, n_records, numerator or denominator".into());
         }
@@ -185,6 +194,10 @@ impl Expect {
                         Level::National => true,
                     }
                     && v.dimension_value.as_deref() == self.dimension_value.as_deref()
+                    && self
+                        .dimension
+                        .as_ref()
+                        .is_none_or(|d| v.dimension.as_deref() == Some(d.as_str()))
                     && v.period() == self.period
             })
             .collect()

@@ -16,6 +16,7 @@ mod coverage;
 mod crash;
 mod differential;
 mod ingest;
+mod language;
 mod memory;
 mod pensions_reclamations;
 mod privacy;

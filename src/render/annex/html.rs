@@ -342,6 +342,11 @@ fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>>
             Unit::Eur => "€",
             Unit::Etp => "ETP",
             Unit::Ratio => "ratio",
+            Unit::Count => "nombre",
+            Unit::Pt => "points",
+            Unit::M2 => "m²",
+            Unit::Kwh => "kWh",
+            Unit::KwhM2 => "kWh/m²",
         },
         better: match ind.direction {
             Direction::Higher => "plus haut = mieux",

@@ -62,6 +62,9 @@ impl Format {
             Unit::Eur => Format::Euro,
             Unit::Etp => Format::Integer,
             Unit::Ratio => Format::Decimal1,
+            Unit::Count | Unit::Kwh => Format::Integer,
+            Unit::Pt => Format::Decimal2,
+            Unit::M2 | Unit::KwhM2 => Format::Decimal1,
         }
     }
 
