@@ -262,6 +262,8 @@ mod tests {
             target: None,
             target_met: None,
             suppressed: false,
+            n_pending: None,
+            provisional: false,
         }
     }
 

@@ -82,6 +82,23 @@ pub struct CompiledIndicator {
     pub dimension_key: Option<usize>,
     /// P90: where the cube holds the histogram of its integer values.
     pub histogram: Option<Histogram>,
+    /// A share with a `deadline`: where the cube holds its unmet records by deadline day.
+    pub pending: Option<Pending>,
+}
+
+/// Where the cube holds the records of a share with a deadline that do not meet its condition,
+/// by the day their deadline elapses (a group key, like a P90's histogram): once the caisse's
+/// as-of date A is known, those whose day is after A are pending, the others failed
+/// (indicators-v2 §1.1). The day is the deadline's date — a date deadline D has elapsed when
+/// D ≤ A, and a timestamp T when T < A + 1 day at 00:00, i.e. when its date is ≤ A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// The group key holding the deadline day (days since 1970-01-01), null for a record that
+    /// met its condition or is outside the filter.
+    pub day_key: usize,
+    /// The measure counting the unmet records of each day.
+    pub count_measure: usize,
+    pub period_key: usize,
 }
 
 /// Where the cube holds an indicator's histogram: each distinct integer value is a group key,
@@ -158,6 +175,7 @@ impl TablePlan {
             .map(|d| self.key(format!("CAST(({d}) AS VARCHAR)")));
         let mut contributions = Vec::new();
         let mut histogram = None;
+        let mut pending = None;
         let mut add = |plan: &mut Self, slot, row: usize, agg, numeric, period_key| {
             let measure = plan.measure(Source::Row(row), agg, numeric);
             contributions.push(Contribution {
@@ -222,6 +240,12 @@ impl TablePlan {
                     Numeric::Integer,
                     period_key,
                 );
+                if let Some(deadline) = &ind.deadline {
+                    pending = Some(
+                        self.pending(ctx, ind, &filter, condition, deadline, period_key)
+                            .await?,
+                    );
+                }
             }
             Method::Ratio => {
                 let num = ind.numerator.as_deref().expect("checked at load");
@@ -289,6 +313,36 @@ impl TablePlan {
             contributions,
             dimension_key,
             histogram,
+            pending,
+        })
+    }
+
+    /// The unmet records of a share with a deadline, by deadline day ([`Pending`]).
+    async fn pending(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        filter: &str,
+        condition: &str,
+        deadline: &str,
+        period_key: usize,
+    ) -> Result<Pending, ComputeError> {
+        self.expect_type(ctx, ind, deadline, "deadline", |t| {
+            matches!(
+                t,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+            )
+        })
+        .await?;
+        let day_key = self.key(format!(
+            "CASE WHEN {filter} AND NOT coalesce(({condition}), FALSE) \
+             THEN days(DATE '1970-01-01', CAST(({deadline}) AS DATE)) END"
+        ));
+        let count_measure = self.measure(Source::Key(day_key), Aggregate::Count, Numeric::Integer);
+        Ok(Pending {
+            day_key,
+            count_measure,
+            period_key,
         })
     }
 
@@ -333,6 +387,7 @@ impl TablePlan {
             ],
             dimension_key: None,
             histogram: None,
+            pending: None,
         })
     }
 
@@ -523,6 +578,9 @@ impl TablePlan {
             keys.push(h.value_key);
             keys.push(h.period_key);
         }
+        if let Some(p) = ind.pending {
+            keys.push(p.day_key);
+        }
         keys.sort_unstable();
         keys.dedup();
         for k in keys {
@@ -535,6 +593,9 @@ impl TablePlan {
             .collect();
         if let Some(h) = ind.histogram {
             measures.push((h.count_measure, Slot::Records));
+        }
+        if let Some(p) = ind.pending {
+            measures.push((p.count_measure, Slot::Records));
         }
         for (m, slot) in measures {
             let measure = self.measures[m];

@@ -155,6 +155,11 @@ pub struct Indicator {
     pub denominator_filter: Option<String>,
     /// Free text: decisions where the documents are silent.
     pub note: Option<String>,
+    /// A share "met within a deadline": SQL of each record's last allowed day (a date) or
+    /// instant (a timestamp). A record not meeting `condition` is *pending* while its deadline
+    /// has not elapsed at the caisse's as-of date: left out of both sides, counted in
+    /// `n_pending` (indicators-v2 §1.1).
+    pub deadline: Option<String>,
     /// Filled by the loader: the source table (the file's `table`).
     #[serde(skip)]
     pub table: String,
@@ -231,6 +236,7 @@ impl fmt::Display for Indicator {
             ("numerator", &self.numerator),
             ("denominator", &self.denominator),
             ("dimension", &self.dimension),
+            ("deadline", &self.deadline),
         ] {
             if let Some(v) = v {
                 writeln!(f, "{name:<13} {v}")?;

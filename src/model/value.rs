@@ -42,6 +42,11 @@ pub struct IndicatorValue {
     pub target: Option<f64>,
     pub target_met: Option<bool>,
     pub suppressed: bool,
+    /// Records left out as pending at the as-of date (indicators-v2 §1.1); `None` for an
+    /// indicator without a deadline.
+    pub n_pending: Option<i64>,
+    /// The period ends after the as-of date of a caisse it covers.
+    pub provisional: bool,
 }
 
 impl IndicatorValue {

@@ -38,6 +38,9 @@ pub fn schema() -> SchemaRef {
         Field::new("target", DataType::Float64, true),
         Field::new("target_met", DataType::Boolean, true),
         Field::new("suppressed", DataType::Boolean, false),
+        // v2 (indicators-v2 §1.9), nullable so that readers of v1 are unaffected.
+        Field::new("n_pending", DataType::Int64, true),
+        Field::new("provisional", DataType::Boolean, true),
     ]))
 }
 
@@ -85,6 +88,10 @@ pub fn to_batch(values: &[IndicatorValue]) -> RecordBatch {
             Arc::new(BooleanArray::from_iter(v.iter().map(|x| x.target_met))),
             Arc::new(BooleanArray::from_iter(
                 v.iter().map(|x| Some(x.suppressed)),
+            )),
+            Arc::new(Int64Array::from_iter(v.iter().map(|x| x.n_pending))),
+            Arc::new(BooleanArray::from_iter(
+                v.iter().map(|x| Some(x.provisional)),
             )),
         ],
     )
@@ -159,6 +166,13 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
                 .expect("suppressed")
                 .as_boolean()
                 .clone();
+            // v2 columns: absent from an output of an earlier version.
+            let pending = b
+                .column_by_name("n_pending")
+                .map(|a| a.as_primitive::<Int64Type>().clone());
+            let provisional = b
+                .column_by_name("provisional")
+                .map(|a| a.as_boolean().clone());
             let opt_s = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
             let opt_f = |a: &datafusion::arrow::array::Float64Array, i: usize| {
                 a.is_valid(i).then(|| a.value(i))
@@ -187,6 +201,12 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
                     target: opt_f(&target, i),
                     target_met: met.is_valid(i).then(|| met.value(i)),
                     suppressed: suppressed.value(i),
+                    n_pending: pending
+                        .as_ref()
+                        .and_then(|a| a.is_valid(i).then(|| a.value(i))),
+                    provisional: provisional
+                        .as_ref()
+                        .is_some_and(|a| a.is_valid(i) && a.value(i)),
                 });
             }
         }
