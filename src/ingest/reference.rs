@@ -48,6 +48,20 @@ impl Reference {
                     });
                 }
             }
+            let (first, last) = crate::contract::PLAUSIBLE_DAYS;
+            if let Some(d) = c.extract_date
+                && !(first..=last).contains(&d)
+            {
+                return Err(IngestError::Reference {
+                    file: file.clone(),
+                    message: format!(
+                        "caisse '{}': extract_date {} is outside 1950-01-01 to 2099-12-31",
+                        c.caisse_id,
+                        crate::calendar::try_to_date(d)
+                            .map_or_else(|| d.to_string(), |x| x.to_string())
+                    ),
+                });
+            }
             if index.insert(c.caisse_id.clone(), i).is_some() {
                 return Err(IngestError::Reference {
                     file: file.clone(),
@@ -345,6 +359,9 @@ mod tests {
         let bad = "caisse_id,name,organism,extract_date\nA,a,X,27/05/2026\n";
         let e = Reference::from_csv(bad.as_bytes(), "c.csv").unwrap_err();
         assert!(e.to_string().contains("line 2: extract_date"), "{e}");
+        let absurd = "caisse_id,name,organism,extract_date\nA,a,X,2200-12-31\n";
+        let e = Reference::from_csv(absurd.as_bytes(), "c.csv").unwrap_err();
+        assert!(e.to_string().contains("outside 1950-01-01"), "{e}");
     }
 
     #[test]
