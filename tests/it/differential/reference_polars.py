@@ -258,6 +258,29 @@ results += compute(
     "share",
 )
 
+# Cnav 2.2, indicators-v2 §1.1 and §3: own-right pensions placed by their effective date,
+# notified before it. A = the caisse's latest filed, notified or paid date; one not notified
+# is pending while the day before its start is after A. A month (a year) starting after A has
+# no value; a year keeps all its records.
+pensions_as_of = pensions.group_by("caisse_id").agg(
+    pl.max_horizontal(pl.col("filed_date").max(), pl.col("notified_date").max(), pl.col("first_paid_date").max()).alias("as_of")
+)
+dp = (
+    pensions.filter(pl.col("right_type") == "droit_propre")
+    .join(pensions_as_of, on="caisse_id")
+    .with_columns(*period("effective_date"), (pl.col("notified_date") < pl.col("effective_date")).fill_null(False).alias("ok"))
+    .filter(pl.col("ok") | (pl.col("effective_date") - pl.duration(days=1) <= pl.col("as_of")))
+)
+results += [
+    r.filter(pl.col("month").is_not_null())
+    for r in compute(
+        "pensions_dp_notified_before_start", dp.filter(pl.col("effective_date").dt.month_start() <= pl.col("as_of")), "share"
+    )
+]
+results += compute(
+    "pensions_dp_notified_before_start", dp.filter(pl.date(pl.col("y"), 1, 1) <= pl.col("as_of")), "share", monthly=False
+)
+
 # ---------------------------------------------------------------- calls
 calls = table("calls").with_columns(*period("arrived_at"))
 results += compute(
