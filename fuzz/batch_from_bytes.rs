@@ -52,6 +52,7 @@ pub fn reference() -> Arc<Reference> {
         organism: organism.into(),
         region: None,
         alsace_moselle: am,
+        extract_date: None,
     };
     Arc::new(
         Reference::new(

@@ -145,6 +145,48 @@ pub fn open_days(from: i32, to: i32, alsace_moselle: bool) -> i64 {
     }
 }
 
+/// The last day b with `open_days(from, b) <= n` (`open_days_deadline(d, n, calendar)` of the
+/// catalogue): the day before the (n+1)-th open day after `from`. For every b,
+/// `open_days(from, b) <= n` ⟺ `b <= open_days_deadline(from, n)`. `None` for a negative `n`
+/// (no day is allowed) or beyond chrono's range.
+///
+/// A maladie complaint received Thursday 21 May 2026 with 5 open days: Fri 22, Tue 26 (Whit
+/// Monday 25 May is closed), Wed 27, Thu 28, Fri 29; the 6th is Mon 1 June, so the last allowed
+/// day is Sunday 31 May.
+pub fn open_days_deadline(from: i32, n: i64, alsace_moselle: bool) -> Option<i32> {
+    if n < 0 {
+        return None;
+    }
+    if let Some(a) = table_index(from) {
+        let cum = cumulative(alsace_moselle);
+        // The (n+1)-th open day x after `from` is the smallest x with cum[x + 1] − cum[a + 1]
+        // ≥ n + 1; the answer is x − 1.
+        let target = i64::from(cum[a + 1]) + n + 1;
+        let j = cum.partition_point(|&c| i64::from(c) < target);
+        if j < cum.len() {
+            return Some(TABLE_FIRST + j as i32 - 2);
+        }
+    }
+    open_days_deadline_slow(from, n, alsace_moselle)
+}
+
+/// [`open_days_deadline`] by walking the days (outside the precomputed table).
+fn open_days_deadline_slow(from: i32, n: i64, alsace_moselle: bool) -> Option<i32> {
+    let calendar = OpenDays::new(alsace_moselle);
+    let mut open = 0i64;
+    let mut day = from;
+    loop {
+        day = day.checked_add(1)?;
+        try_to_date(day)?;
+        if calendar.is_open(day) {
+            open += 1;
+            if open == n + 1 {
+                return Some(day - 1);
+            }
+        }
+    }
+}
+
 fn open_days_slow(from: i32, to: i32, alsace_moselle: bool) -> i64 {
     let (lo, hi, sign) = if from <= to {
         (from, to, 1)
@@ -529,6 +571,75 @@ mod tests {
         assert!(is_open_day(d("2023-12-29"), false));
         assert!(!is_open_day(d("2023-12-25"), false));
         assert!(!is_open_day(d("1850-01-01"), false));
+    }
+
+    #[test]
+    fn open_days_deadline_around_holidays() {
+        // indicators-v2 §1.1: maladie complaint received Thu 21 May 2026, 5 open days; Whit
+        // Monday 25 May closed: Fri 22, Tue 26, Wed 27, Thu 28, Fri 29 → last day Sun 31 May.
+        assert_eq!(
+            open_days_deadline(d("2026-05-21"), 5, false),
+            Some(d("2026-05-31"))
+        );
+        // 8 open days from the same day: … Fri 29, Mon 1, Tue 2, Wed 3 Jun; 9th Thu 4 → Wed 3.
+        assert_eq!(
+            open_days_deadline(d("2026-05-21"), 8, false),
+            Some(d("2026-06-03"))
+        );
+        // Received Thu 28 March 2024, 5 open days. National: Fri 29 (Good Friday open), Tue 2
+        // (Easter Monday 1 April closed), Wed 3, Thu 4, Fri 5; 6th Mon 8 → Sun 7 April.
+        // Alsace-Moselle: Good Friday closed: Tue 2, Wed 3, Thu 4, Fri 5, Mon 8; 6th Tue 9 → Mon 8.
+        assert_eq!(
+            open_days_deadline(d("2024-03-28"), 5, false),
+            Some(d("2024-04-07"))
+        );
+        assert_eq!(
+            open_days_deadline(d("2024-03-28"), 5, true),
+            Some(d("2024-04-08"))
+        );
+        // Christmas 2024 in Alsace-Moselle: received Tue 24 Dec, 1 open day: 25 and 26 closed,
+        // Fri 27 is the 1st, Mon 30 the 2nd → Sun 29. National: Thu 26 the 1st, Fri 27 the 2nd → 26.
+        assert_eq!(
+            open_days_deadline(d("2024-12-24"), 1, true),
+            Some(d("2024-12-29"))
+        );
+        assert_eq!(
+            open_days_deadline(d("2024-12-24"), 1, false),
+            Some(d("2024-12-26"))
+        );
+        // n = 0: the days before the first open day (a Friday: Saturday and Sunday).
+        assert_eq!(
+            open_days_deadline(d("2024-06-07"), 0, false),
+            Some(d("2024-06-09"))
+        );
+        assert_eq!(open_days_deadline(d("2024-06-07"), -1, false), None);
+        // Past the table's end: the walk, same rule. From Wed 31 Dec 2200: Thu 1 Jan 2201 is a
+        // holiday, Fri 2 Jan the 1st open day → Thu 1 Jan.
+        assert_eq!(
+            open_days_deadline(d("2200-12-31"), 0, false),
+            Some(d("2201-01-01"))
+        );
+    }
+
+    #[test]
+    fn open_days_deadline_is_the_bound_of_open_days() {
+        // For every b: open_days(d, b) <= n ⟺ b <= open_days_deadline(d, n); the table and the
+        // walk agree.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let from = ymd(1990, 1, 1) + (x % 20_000) as i32;
+            let n = ((x >> 24) % 30) as i64;
+            for am in [false, true] {
+                let deadline = open_days_deadline(from, n, am).unwrap();
+                assert_eq!(Some(deadline), open_days_deadline_slow(from, n, am));
+                assert!(open_days(from, deadline, am) <= n);
+                assert!(open_days(from, deadline + 1, am) > n);
+                assert!(open_days(from, deadline - 3, am) <= n);
+            }
+        }
     }
 
     #[test]

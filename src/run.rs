@@ -175,6 +175,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Run the cube queries on a Ballista cluster (same results as in this process).
     pub cluster: Option<compute::ClusterOptions>,
+    /// `--as-of`: the as-of date of every caisse (Date32 days), over `extract_date` and the
+    /// dates derived from the data.
+    pub as_of: Option<i32>,
 }
 
 impl RunOptions {
@@ -184,6 +187,7 @@ impl RunOptions {
             target_partitions: None,
             memory_limit: self.memory_limit,
             cluster: self.cluster.clone(),
+            as_of: self.as_of,
         }
     }
 
@@ -194,10 +198,14 @@ impl RunOptions {
 
     /// The options that change the outputs, as text for the fingerprint.
     fn deciding(&self) -> String {
-        format!(
+        let mut text = format!(
             "years {:?}\nselect {:?}\nannex {:?}\nthreshold {:?}\n",
             self.years, self.select, self.annex_year, self.suppression_threshold
-        )
+        );
+        if let Some(a) = self.as_of {
+            text.push_str(&format!("as-of {a}\n"));
+        }
+        text
     }
 
     fn arguments(&self) -> manifest::Arguments {
@@ -210,6 +218,7 @@ impl RunOptions {
                 .memory_limit
                 .unwrap_or_else(compute::default_memory_limit),
             cluster: self.cluster.as_ref().map(|c| c.url.clone()),
+            as_of: self.as_of.map(|d| crate::calendar::to_date(d).to_string()),
         }
     }
 }

@@ -283,6 +283,8 @@ mod tests {
             suppressed: false,
             target_kind: None,
             target_text: None,
+            n_pending: None,
+            provisional: false,
         }
     }
 

@@ -128,6 +128,17 @@ pub struct RunArgs {
     pub cluster_staging: Option<PathBuf>,
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+    /// The as-of date of every caisse, YYYY-MM-DD: the extracts hold every event up to that
+    /// day. Overrides the reference's extract_date and the dates derived from the data;
+    /// decides pending records and provisional periods (docs/date-rules.md).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date YYYY-MM-DD"))
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,7 @@ pub async fn run(args: &RunArgs, printer: Printer) -> Result<Outcome, Error> {
         suppression_threshold: args.suppression_threshold.map(i64::from),
         memory_limit: args.memory_limit,
         force: args.force,
+        as_of: args.as_of.map(crate::calendar::from_date),
         cluster: args
             .cluster
             .as_ref()

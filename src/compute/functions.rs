@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `days(a, b)` | calendar days `b − a` (BIGINT) |
 //! | `open_days(a, b, alsace_moselle)` | open days d with a < d ≤ b in the caisse's calendar (BIGINT) |
+//! | `open_days_deadline(d, n, alsace_moselle)` | the last day b with `open_days(d, b) ≤ n` (DATE) |
 //! | `add_months(d, n)` | `d` + `n` calendar months, clamped to the month's end (DATE) |
 //! | `end_of_next_month(d)` | last day of the month after `d`'s month (DATE) |
 //! | `year_month(d)` | `yyyymm` of `d` (INT), the period key |
@@ -46,6 +47,13 @@ pub fn all() -> Vec<ScalarUDF> {
             DataType::Int64,
             Volatility::Immutable,
             Arc::new(open_days),
+        ),
+        create_udf(
+            "open_days_deadline",
+            vec![DataType::Date32, DataType::Int64, DataType::Boolean],
+            DataType::Date32,
+            Volatility::Immutable,
+            Arc::new(open_days_deadline),
         ),
         create_udf(
             "add_months",
@@ -102,6 +110,26 @@ fn open_days(args: &[ColumnarValue]) -> Result<ColumnarValue> {
                 let am = alsace.is_valid(i) && alsace.value(i);
                 calendar::open_days(from.value(i), to.value(i), am)
             })
+        })
+        .collect();
+    Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
+fn open_days_deadline(args: &[ColumnarValue]) -> Result<ColumnarValue> {
+    let a = arrays(args, "open_days_deadline", 3)?;
+    let (from, n) = (
+        a[0].as_primitive::<Date32Type>(),
+        a[1].as_primitive::<Int64Type>(),
+    );
+    let alsace: &BooleanArray = a[2].as_boolean();
+    // A null calendar flag is the national calendar, as for `open_days`.
+    let out: Date32Array = (0..from.len())
+        .map(|i| {
+            if from.is_null(i) || n.is_null(i) {
+                return None;
+            }
+            let am = alsace.is_valid(i) && alsace.value(i);
+            calendar::open_days_deadline(from.value(i), n.value(i), am)
         })
         .collect();
     Ok(ColumnarValue::Array(Arc::new(out)))
@@ -184,6 +212,26 @@ mod tests {
         // A null calendar flag is the national calendar: 26 and 27 December are open (2); in
         // Alsace-Moselle 26 December would be closed (1).
         assert!(lines[3].contains("| true | true | 2 "), "{}", lines[3]);
+    }
+
+    #[tokio::test]
+    async fn open_days_deadline_in_sql() {
+        // Thu 21 May 2026 + 5 open days (Whit Monday 25 May closed) → Sun 31 May; + 8 → Wed
+        // 3 June. Thu 28 March 2024 + 5 in Alsace-Moselle (Good Friday and Easter Monday
+        // closed) → Mon 8 April. A null date or count gives null.
+        let lines = eval(
+            "SELECT open_days_deadline(DATE '2026-05-21', 5, false) AS a, \
+             open_days_deadline(DATE '2026-05-21', CASE WHEN 'x' = 'maladie' THEN 5 ELSE 8 END, false) AS b, \
+             open_days_deadline(DATE '2024-03-28', 5, true) AS c, \
+             open_days_deadline(CAST(NULL AS DATE), 5, false) IS NULL AS d, \
+             open_days_deadline(DATE '2024-03-28', CAST(NULL AS BIGINT), true) IS NULL AS e",
+        )
+        .await;
+        let row = &lines[3];
+        assert!(
+            row.contains("| 2026-05-31 | 2026-06-03 | 2024-04-08 | true | true |"),
+            "{row}"
+        );
     }
 
     #[test]

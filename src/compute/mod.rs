@@ -2,11 +2,13 @@
 //!
 //! - [`functions`]: the SQL functions of the date rules (open days, months, …);
 //! - [`plan`]: compiles a table's indicators into one aggregate query, the *cube*;
-//! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year.
+//! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year;
+//! - [`as_of`]: the as-of date of each caisse and table (pending records, provisional periods).
 //!
 //! The values come out raw, in the stable order of `indicator_values`: targets,
 //! confidentiality and the benchmark are `crate::assess`.
 
+pub mod as_of;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod functions;
@@ -46,6 +48,9 @@ pub struct ComputeOptions {
     pub memory_limit: Option<usize>,
     /// Run the cube queries on a Ballista cluster instead of in this process.
     pub cluster: Option<ClusterOptions>,
+    /// `--as-of`: the as-of date of every caisse and table (Date32 days), over the reference's
+    /// `extract_date` and the dates derived from the data.
+    pub as_of: Option<i32>,
 }
 
 /// Where and how a run uses a Ballista cluster (docs/scaling.md).
@@ -88,6 +93,8 @@ pub struct ComputeOutput {
     pub tables: Vec<TableRun>,
     pub computed: Vec<(String, String)>,
     pub not_computed: Vec<NotComputed>,
+    /// The as-of date(s) of each caisse in the tables computed, for the manifest.
+    pub as_of: Vec<as_of::CaisseAsOf>,
 }
 
 /// Half the machine's physical memory (`/proc/meminfo`), or 4 GiB where it cannot be read: the
@@ -160,17 +167,28 @@ pub async fn compute(
     // The two sides of ratios across tables, joined once both tables are read.
     let mut sides: BTreeMap<(String, String), (Option<Base>, Option<Base>)> = BTreeMap::new();
     let mut crossing: BTreeMap<(String, String), &Indicator> = BTreeMap::new();
+    let mut dates: Vec<(&str, as_of::TableAsOf)> = Vec::new();
     for table in &input.tables {
         let name = table.spec.name;
         let parts = parts_of(catalogue, name);
         observer.table_started(name, table.files.iter().map(|f| f.rows).sum());
         let started = Instant::now();
         let mut spill = SpillTotals::default();
+        let mut warnings = Vec::new();
         if parts.is_empty() {
             table.drain().await?;
         } else {
             let (plan, cube, deductions, spilled) = compute_table(table, &parts, options).await?;
             spill = spilled;
+            let (latest, inexact) = table.latest.lock().expect("latest events").result();
+            for i in inexact {
+                warnings.push(format!(
+                    "the latest event date of caisse {} could not be told apart from duplicate \
+                     rows: its derived as-of date counts them",
+                    input.reference.caisses[i].caisse_id
+                ));
+            }
+            let table_as_of = as_of::resolve(name, &input.reference, options.as_of, &latest);
             let bases =
                 rollup::base_cells(&plan, &cube, deductions, &input.reference, &mut interner)?;
             for (compiled, base) in plan.indicators.iter().zip(bases) {
@@ -184,6 +202,7 @@ pub async fn compute(
                             &input.reference,
                             &interner,
                             &options.years,
+                            &table_as_of,
                         ));
                         output.computed.push(key);
                     }
@@ -196,8 +215,10 @@ pub async fn compute(
                     crossing.insert((ind.id.clone(), ind.definition.clone()), ind);
                 }
             }
+            dates.push((name, table_as_of));
         }
         let mut run = table_run(table, started.elapsed().as_secs_f64());
+        run.warnings.extend(warnings);
         // The cube's spills, and the duplicate check's (a table beyond its budget).
         let checked = *table.spilled.lock().expect("spilled");
         run.spill_files = spill.files + checked.files;
@@ -209,12 +230,19 @@ pub async fn compute(
         if let (Some(numerator), Some(denominator)) = (numerator, denominator) {
             let joined = Base::join_ratio(numerator, &denominator);
             let def = crossing[&key];
+            // The numerator's table places the values: its as-of dates decide.
+            let none = as_of::TableAsOf::none();
+            let table_as_of = dates
+                .iter()
+                .find(|(t, _)| *t == def.table)
+                .map_or(&none, |(_, a)| a);
             output.values.extend(rollup::expand(
                 def,
                 joined,
                 &input.reference,
                 &interner,
                 &options.years,
+                table_as_of,
             ));
             output.computed.push(key);
         }
@@ -233,6 +261,8 @@ pub async fn compute(
         }
     }
     output.computed.sort();
+    let tables: Vec<(&str, &as_of::TableAsOf)> = dates.iter().map(|(t, a)| (*t, a)).collect();
+    output.as_of = as_of::summary(&input.reference, &tables);
     crate::model::sort(&mut output.values);
     Ok(output)
 }

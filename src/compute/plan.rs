@@ -86,6 +86,8 @@ pub struct CompiledIndicator {
     pub histogram: Option<Histogram>,
     /// `count_distinct` and shares over units: where the cube holds the distinct units.
     pub units: Option<Units>,
+    /// A share with a `deadline`: where the cube holds its unmet records by deadline day.
+    pub pending: Option<Pending>,
 }
 
 /// Where the cube holds an indicator's distinct units (`distinct`): each unit is a group key,
@@ -99,6 +101,21 @@ pub struct Units {
     pub records_measure: usize,
     /// A share: the measure counting the records of each unit that meet the condition.
     pub met_measure: Option<usize>,
+    pub period_key: usize,
+}
+
+/// Where the cube holds the records of a share with a deadline that do not meet its condition,
+/// by the day their deadline elapses (a group key, like a P90's histogram): once the caisse's
+/// as-of date A is known, those whose day is after A are pending, the others failed
+/// (indicators-v2 §1.1). The day is the deadline's date — a date deadline D has elapsed when
+/// D ≤ A, and a timestamp T when T < A + 1 day at 00:00, i.e. when its date is ≤ A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// The group key holding the deadline day (days since 1970-01-01), null for a record that
+    /// met its condition or is outside the filter.
+    pub day_key: usize,
+    /// The measure counting the unmet records of each day.
+    pub count_measure: usize,
     pub period_key: usize,
 }
 
@@ -178,6 +195,7 @@ impl TablePlan {
         let mut contributions = Vec::new();
         let mut histogram = None;
         let mut units = None;
+        let mut pending = None;
         let mut add = |plan: &mut Self, slot, row: usize, agg, numeric, period_key| {
             let measure = plan.measure(Source::Row(row), agg, numeric);
             contributions.push(Contribution {
@@ -266,6 +284,12 @@ impl TablePlan {
                     Numeric::Integer,
                     period_key,
                 );
+                if let Some(deadline) = &ind.deadline {
+                    pending = Some(
+                        self.pending(ctx, ind, &filter, condition, deadline, period_key)
+                            .await?,
+                    );
+                }
             }
             Method::Ratio => {
                 let num = ind.numerator.as_deref().expect("checked at load");
@@ -338,6 +362,7 @@ impl TablePlan {
             dimension_keys,
             histogram,
             units,
+            pending,
         })
     }
 
@@ -362,6 +387,35 @@ impl TablePlan {
             unit_key,
             records_measure,
             met_measure,
+            period_key,
+        })
+    }
+
+    /// The unmet records of a share with a deadline, by deadline day ([`Pending`]).
+    async fn pending(
+        &mut self,
+        ctx: &SessionContext,
+        ind: &Indicator,
+        filter: &str,
+        condition: &str,
+        deadline: &str,
+        period_key: usize,
+    ) -> Result<Pending, ComputeError> {
+        self.expect_type(ctx, ind, deadline, "deadline", |t| {
+            matches!(
+                t,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+            )
+        })
+        .await?;
+        let day_key = self.key(format!(
+            "CASE WHEN {filter} AND NOT coalesce(({condition}), FALSE) \
+             THEN days(DATE '1970-01-01', CAST(({deadline}) AS DATE)) END"
+        ));
+        let count_measure = self.measure(Source::Key(day_key), Aggregate::Count, Numeric::Integer);
+        Ok(Pending {
+            day_key,
+            count_measure,
             period_key,
         })
     }
@@ -408,6 +462,7 @@ impl TablePlan {
             dimension_keys: Vec::new(),
             histogram: None,
             units: None,
+            pending: None,
         })
     }
 
@@ -602,6 +657,9 @@ impl TablePlan {
             keys.push(u.unit_key);
             keys.push(u.period_key);
         }
+        if let Some(p) = ind.pending {
+            keys.push(p.day_key);
+        }
         keys.sort_unstable();
         keys.dedup();
         for k in keys {
@@ -618,6 +676,9 @@ impl TablePlan {
         if let Some(u) = ind.units {
             measures.push((u.records_measure, Slot::Records));
             measures.extend(u.met_measure.map(|m| (m, Slot::Sum)));
+        }
+        if let Some(p) = ind.pending {
+            measures.push((p.count_measure, Slot::Records));
         }
         for (m, slot) in measures {
             let measure = self.measures[m];

@@ -13,6 +13,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 
+use super::as_of::TableAsOf;
 use super::plan::{Aggregate, Numeric, Slot, TablePlan};
 use crate::error::ComputeError;
 use crate::ingest::Reference;
@@ -33,6 +34,11 @@ struct Acc {
     /// of two caisses never merge (keys are unique within a caisse only), with whether one of
     /// the unit's records met the condition (a share over units).
     units: BTreeMap<u64, bool>,
+    /// A share with a deadline: its records not meeting the condition, by deadline day (in
+    /// `records` until [`Acc::split_pending`] takes the pending ones out).
+    unmet_by_deadline: BTreeMap<i64, i64>,
+    /// Records left out as pending at the caisse's as-of date.
+    pending: i64,
 }
 
 impl Acc {
@@ -47,6 +53,28 @@ impl Acc {
         for (u, met) in &other.units {
             *self.units.entry(*u).or_default() |= met;
         }
+        for (v, c) in &other.unmet_by_deadline {
+            *self.unmet_by_deadline.entry(*v).or_default() += c;
+        }
+        self.pending += other.pending;
+    }
+
+    /// Takes the pending records out of a caisse's cell: those not meeting the condition whose
+    /// deadline day is after the as-of date `as_of` (indicators-v2 §1.1). They leave the
+    /// denominator (the records) and were never in the numerator. Without an as-of date,
+    /// every unmet record has failed.
+    fn split_pending(&mut self, as_of: Option<i32>) {
+        let Some(a) = as_of else {
+            return;
+        };
+        let pending: i64 = self
+            .unmet_by_deadline
+            .range(i64::from(a) + 1..)
+            .map(|(_, c)| c)
+            .sum();
+        self.records -= pending;
+        self.pending += pending;
+        self.unmet_by_deadline.clear();
     }
 
     /// The cell's value by the indicator's method; `None` when it is undefined (no record, or a
@@ -330,6 +358,20 @@ pub fn base_cells(
                             Slot::RatioDenominator => acc.ratio_denominator += value,
                         }
                     }
+                    if let Some(p) = ind.pending
+                        && let (Some(day), Some(count), Some(period)) = (
+                            columns.int_key(p.day_key, row),
+                            columns.measure(p.count_measure, row),
+                            columns.int_key(p.period_key, row),
+                        )
+                        && count != 0
+                    {
+                        let acc = cells
+                            .0
+                            .entry((caisse as u32, period as i32, dimension))
+                            .or_default();
+                        *acc.unmet_by_deadline.entry(day).or_default() += count as i64;
+                    }
                     if let Some(h) = ind.histogram {
                         let (Some(v), Some(count), Some(period)) = (
                             columns.int_key(h.value_key, row),
@@ -388,12 +430,17 @@ pub fn base_cells(
 }
 
 /// Rolls one indicator's base cells up to its levels, breakdown totals, months and years.
+/// `as_of`: each caisse's as-of date in the indicator's table, which leaves pending records
+/// out, drops the periods that start after it and flags those that end after it
+/// (indicators-v2 §1.1, §9.3: a pooled value pools the caisses whose own value for the
+/// period is produced, and is provisional when one of them is).
 pub fn expand(
     def: &Indicator,
     base: Base,
     reference: &Reference,
     interner: &Interner,
     years: &[i32],
+    as_of: &TableAsOf,
 ) -> Vec<IndicatorValue> {
     let organisms = reference.organisms();
     let organism_of: Vec<u32> = reference
@@ -408,11 +455,15 @@ pub fn expand(
         let cells = base.0;
         let pooled_year = def.year_rollup == YearRollup::Pooled;
         let mut rolled: BTreeMap<ValueKey, Acc> = BTreeMap::new();
-        for ((caisse, period, dimension), acc) in cells {
+        // Pending records and the provisional flag of every cell, months and years alike.
+        let mut flags: BTreeMap<ValueKey, (i64, bool)> = BTreeMap::new();
+        for ((caisse, period, dimension), mut acc) in cells {
             let (year, month) = (period / 100, period % 100);
             if !years.is_empty() && !years.contains(&year) {
                 continue;
             }
+            let caisse_as_of = as_of.date(caisse as usize);
+            acc.split_pending(caisse_as_of);
             let mut entities = vec![
                 (Level::Caisse, caisse),
                 (Level::Organism, organism_of[caisse as usize]),
@@ -429,9 +480,19 @@ pub fn expand(
             if pooled_year || month == 0 {
                 months.push(None);
             }
+            // The periods the cell goes to, produced at the caisse's as-of date, with their
+            // provisional flag; a year made of its months keeps the flags of the year itself.
+            let mut flagged: Vec<(Option<i32>, bool, bool)> = Vec::new();
+            for month in months.iter().copied().chain(std::iter::once(None)) {
+                let (produced, provisional) =
+                    super::as_of::period_status(caisse_as_of, year, month);
+                if produced && !flagged.iter().any(|f| f.0 == month) {
+                    flagged.push((month, provisional, months.contains(&month)));
+                }
+            }
             for &(level, entity) in &entities {
                 for &dimension in &dimensions {
-                    for &month in &months {
+                    for &(month, provisional, pooled) in &flagged {
                         let cell = ValueKey {
                             level,
                             entity,
@@ -439,7 +500,12 @@ pub fn expand(
                             year,
                             month,
                         };
-                        rolled.entry(cell).or_default().merge(&acc);
+                        let flag = flags.entry(cell.clone()).or_default();
+                        flag.0 += acc.pending;
+                        flag.1 |= provisional;
+                        if pooled {
+                            rolled.entry(cell).or_default().merge(&acc);
+                        }
                     }
                 }
             }
@@ -453,6 +519,7 @@ pub fn expand(
             values.extend(years_from_months(&values, def.year_rollup));
         }
         for (cell, e) in values {
+            let (pending, provisional) = flags.get(&cell).copied().unwrap_or_default();
             let (caisse_id, organism) = match cell.level {
                 Level::Caisse => {
                     let c = &reference.caisses[cell.entity as usize];
@@ -486,6 +553,8 @@ pub fn expand(
                 suppressed: false,
                 target_kind: None,
                 target_text: None,
+                n_pending: def.deadline.as_ref().map(|_| pending),
+                provisional,
             });
         }
     }
@@ -777,6 +846,98 @@ mod tests {
                 .evaluate(rule(Method::CountDistinct))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn pending_records_leave_both_sides_and_periods_after_as_of_are_cut() {
+        use super::super::as_of::AsOfSource;
+        use crate::calendar::ymd;
+        let def: Indicator = toml::from_str(
+            r#"
+id = "x"
+label_fr = "x"
+label_en = "x"
+unit = "%"
+direction = "higher"
+origin = "test"
+method = "share"
+period_date = "received_date"
+condition = "TRUE"
+deadline = "received_date"
+"#,
+        )
+        .unwrap();
+        // One caisse. May 2026: 4 records, 2 met, 2 unmet whose deadlines are 25 and 31 May.
+        // June 2026: 1 record, met.
+        let mut may = Acc {
+            records: 4,
+            sum: 2 * MICRO,
+            ..Acc::default()
+        };
+        may.unmet_by_deadline.insert(i64::from(ymd(2026, 5, 25)), 1);
+        may.unmet_by_deadline.insert(i64::from(ymd(2026, 5, 31)), 1);
+        let june = Acc {
+            records: 1,
+            sum: MICRO,
+            ..Acc::default()
+        };
+        let base = || {
+            Base(
+                [
+                    ((0, 202_605, None), may.clone()),
+                    ((0, 202_606, None), june.clone()),
+                ]
+                .into_iter()
+                .collect(),
+            )
+        };
+        let caisse = crate::ingest::Caisse {
+            caisse_id: "C".into(),
+            name: "c".into(),
+            organism: "O".into(),
+            region: None,
+            alsace_moselle: false,
+            extract_date: None,
+        };
+        let reference = Reference::new(vec![caisse], "c.csv".into()).unwrap();
+        let cell = |values: &[IndicatorValue], month: Option<i32>| {
+            values
+                .iter()
+                .find(|v| v.level == Level::Caisse && v.month == month)
+                .map(|v| (v.value, v.n_records, v.n_pending, v.provisional))
+        };
+        // A = 27 May: the 31 May deadline has not elapsed (pending), the 25 May one has
+        // (failed). May: 2 met of 3, 1 pending, provisional. June starts after A: no value.
+        // The year: May and June, 3 met of 4, 1 pending, provisional.
+        let a = TableAsOf(vec![Some((ymd(2026, 5, 27), AsOfSource::Given))]);
+        let values = expand(&def, base(), &reference, &Interner::default(), &[], &a);
+        assert_eq!(
+            cell(&values, Some(5)),
+            Some((200.0 / 3.0, 3, Some(1), true))
+        );
+        assert_eq!(cell(&values, Some(6)), None);
+        assert_eq!(cell(&values, None), Some((75.0, 4, Some(1), true)));
+        // A = 31 May: both deadlines have elapsed; May is final (it ends on A).
+        let a = TableAsOf(vec![Some((ymd(2026, 5, 31), AsOfSource::Option))]);
+        let values = expand(&def, base(), &reference, &Interner::default(), &[], &a);
+        assert_eq!(cell(&values, Some(5)), Some((50.0, 4, Some(0), false)));
+        // No as-of date: every unmet record has failed, nothing is cut or provisional.
+        let values = expand(
+            &def,
+            base(),
+            &reference,
+            &Interner::default(),
+            &[],
+            &TableAsOf::none(),
+        );
+        assert_eq!(cell(&values, Some(5)), Some((50.0, 4, Some(0), false)));
+        assert_eq!(cell(&values, Some(6)), Some((100.0, 1, Some(0), false)));
+        assert_eq!(cell(&values, None), Some((60.0, 5, Some(0), false)));
+        // National: the same records.
+        let national = values
+            .iter()
+            .find(|v| v.level == Level::National && v.month.is_none());
+        assert_eq!(national.map(|v| v.value), Some(60.0));
     }
 
     #[test]

@@ -472,4 +472,46 @@ pub static REFERENCE: &[ColumnSpec] = &[
         false,
         "true: the local calendar adds Good Friday and 26 December as holidays (empty: false)",
     ),
+    col(
+        "extract_date",
+        Date,
+        false,
+        "the caisse's as-of date: the last day its extracts cover completely (every event dated that day or earlier is in them). Empty: set per table, the latest date of the table's event columns over the caisse's accepted rows",
+    ),
 ];
+
+/// The *event columns* of each table: dates of something that has already happened. Per caisse,
+/// the latest of them over the accepted rows of a table is the table's default as-of date
+/// (indicators-v2 §9.1); timestamps count by their date. A table not listed has no event column
+/// (yearly tables): no default as-of date. Columns a table does not have are skipped.
+pub const EVENT_COLUMNS: &[(&str, &[&str])] = &[
+    ("claims", &["received_date", "paid_date"]),
+    (
+        "pensions",
+        &["filed_date", "notified_date", "first_paid_date"],
+    ),
+    ("calls", &["arrived_at"]),
+    ("reclamations", &["received_date", "closed_date"]),
+    ("emails", &["received_at", "first_response_at"]),
+    ("controls", &["control_date"]),
+    ("overpayments", &["detected_date", "committee_date"]),
+    ("satisfaction", &["survey_date"]),
+    (
+        "social_action",
+        &["received_date", "notified_date", "paid_date"],
+    ),
+    ("affiliations", &["arrived_date", "decided_date"]),
+    ("employer_audits", &["closed_date"]),
+];
+
+/// Tables whose periods are never cut or provisional, whatever the as-of date: budgets print
+/// voted and COG amounts for future years (indicators-v2 §9.2).
+pub const NEVER_CUT: &[&str] = &["budget"];
+
+/// The event columns of `table` (empty when it has none).
+pub fn event_columns(table: &str) -> &'static [&'static str] {
+    EVENT_COLUMNS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(&[], |(_, columns)| columns)
+}

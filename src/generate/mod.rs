@@ -103,6 +103,7 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
             organism: "CNAM".into(),
             region: Some(region.into()),
             alsace_moselle: code == "67" || code == "57" || code == "68",
+            extract_date: None,
         });
     }
     const CARSATS: &[(&str, &str)] = &[
@@ -125,6 +126,7 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
             organism: "CNAV".into(),
             region: Some(region.into()),
             alsace_moselle: code == "AM",
+            extract_date: None,
         });
     }
     for (id, name) in [
@@ -147,6 +149,7 @@ pub fn caisses(n: usize) -> Vec<Caisse> {
             organism: id.into(),
             region: None,
             alsace_moselle: false,
+            extract_date: None,
         });
     }
     out

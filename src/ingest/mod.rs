@@ -13,6 +13,7 @@
 //! - `rules`: the row rules of the contract, pure, and the messages of the rejects;
 //! - `validator`: the sequential step (duplicates, rejects, counts) and [`check_batch`];
 //! - `duplicates/`: the duplicate check, in memory or deferred to disk;
+//! - `latest`: the latest event date of each caisse (the default as-of date);
 //! - `rejects`: the rows left out, with their reason.
 //!
 //! Names used throughout: a `file` is a [`table::TableFile`] and a `file_name` its path
@@ -22,6 +23,7 @@
 
 mod discover;
 mod duplicates;
+pub mod latest;
 mod normalise;
 pub mod reference;
 pub mod rejects;
@@ -34,6 +36,7 @@ mod validator;
 use std::sync::Arc;
 
 pub use duplicates::SpillTotals;
+pub use latest::LatestEvents;
 pub use reference::{Caisse, Reference};
 pub use rejects::{Reject, RejectLog};
 pub use source::InputRoot;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Date32Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::source::InputRoot;
@@ -21,6 +21,9 @@ pub struct Caisse {
     pub region: Option<String>,
     /// Local law calendar: Good Friday and 26 December are holidays.
     pub alsace_moselle: bool,
+    /// The caisse's as-of date (Date32 days), when the reference gives it (`extract_date`):
+    /// the last day its extracts cover completely. `None`: derived per table from the data.
+    pub extract_date: Option<i32>,
 }
 
 /// The caisse reference, sorted by `caisse_id`.
@@ -44,6 +47,20 @@ impl Reference {
                         message: format!("row for caisse '{}': empty {column}", c.caisse_id),
                     });
                 }
+            }
+            let (first, last) = crate::contract::PLAUSIBLE_DAYS;
+            if let Some(d) = c.extract_date
+                && !(first..=last).contains(&d)
+            {
+                return Err(IngestError::Reference {
+                    file: file.clone(),
+                    message: format!(
+                        "caisse '{}': extract_date {} is outside 1950-01-01 to 2099-12-31",
+                        c.caisse_id,
+                        crate::calendar::try_to_date(d)
+                            .map_or_else(|| d.to_string(), |x| x.to_string())
+                    ),
+                });
             }
             if index.insert(c.caisse_id.clone(), i).is_some() {
                 return Err(IngestError::Reference {
@@ -117,6 +134,7 @@ impl Reference {
             required("organism")?,
         );
         let (region, alsace) = (position("region"), position("alsace_moselle"));
+        let extract = position("extract_date");
         let mut caisses = Vec::new();
         for (n, record) in reader.records().enumerate() {
             let row = n + 2; // 1-based, after the header line
@@ -132,12 +150,25 @@ impl Reference {
                     )));
                 }
             };
+            let extract_date = match extract.map(field).as_deref() {
+                None | Some("") => None,
+                Some(text) => Some(
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map(crate::calendar::from_date)
+                        .map_err(|_| {
+                            err(format!(
+                                "line {row}: extract_date must be a date YYYY-MM-DD, found '{text}'"
+                            ))
+                        })?,
+                ),
+            };
             caisses.push(Caisse {
                 caisse_id: field(id),
                 name: field(name),
                 organism: field(organism),
                 region: region.map(field).filter(|s| !s.is_empty()),
                 alsace_moselle,
+                extract_date,
             });
         }
         Self::new(caisses, file.to_string())
@@ -181,6 +212,24 @@ impl Reference {
                     )));
                 }
             };
+            let extract = match batch.column_by_name("extract_date") {
+                None => None,
+                Some(a)
+                    if matches!(
+                        a.data_type(),
+                        DataType::Date32 | DataType::Date64 | DataType::Null
+                    ) =>
+                {
+                    let days = cast(a, &DataType::Date32).map_err(|e| err(e.to_string()))?;
+                    Some(days.as_primitive::<Date32Type>().clone())
+                }
+                Some(a) => {
+                    return Err(err(format!(
+                        "column 'extract_date' has type {}, expected date32",
+                        a.data_type()
+                    )));
+                }
+            };
             for i in 0..batch.num_rows() {
                 caisses.push(Caisse {
                     caisse_id: ids[i].clone().unwrap_or_default(),
@@ -188,6 +237,9 @@ impl Reference {
                     organism: orgs[i].clone().unwrap_or_default(),
                     region: regions.as_ref().and_then(|r| r[i].clone()),
                     alsace_moselle: alsace.as_ref().is_some_and(|a| a.is_valid(i) && a.value(i)),
+                    extract_date: extract
+                        .as_ref()
+                        .and_then(|a| a.is_valid(i).then(|| a.value(i))),
                 });
             }
         }
@@ -209,18 +261,28 @@ fn strings_of(batch: &RecordBatch, name: &str) -> Result<Option<Vec<Option<Strin
     ))
 }
 
-/// Used by tests and the generator: writes the reference as CSV text.
+/// Used by tests and the generator: writes the reference as CSV text (with an
+/// `extract_date` column only when some caisse has one).
 pub fn to_csv(caisses: &[Caisse]) -> String {
-    let mut out = String::from("caisse_id,name,organism,region,alsace_moselle\n");
+    let dated = caisses.iter().any(|c| c.extract_date.is_some());
+    let mut out = String::from("caisse_id,name,organism,region,alsace_moselle");
+    out.push_str(if dated { ",extract_date\n" } else { "\n" });
     for c in caisses {
         out.push_str(&format!(
-            "{},{},{},{},{}\n",
+            "{},{},{},{},{}",
             c.caisse_id,
             csv_field(&c.name),
             c.organism,
             csv_field(c.region.as_deref().unwrap_or("")),
             c.alsace_moselle
         ));
+        if dated {
+            let date = c
+                .extract_date
+                .map(|d| crate::calendar::to_date(d).to_string());
+            out.push_str(&format!(",{}", date.unwrap_or_default()));
+        }
+        out.push('\n');
     }
     out
 }
@@ -246,6 +308,7 @@ mod tests {
                 organism: "CNAM".into(),
                 region: Some("Grand Est".into()),
                 alsace_moselle: true,
+                extract_date: None,
             },
             Caisse {
                 caisse_id: "CAVIMAC".into(),
@@ -253,12 +316,52 @@ mod tests {
                 organism: "CAVIMAC".into(),
                 region: None,
                 alsace_moselle: false,
+                extract_date: None,
             },
         ];
         let r = Reference::from_csv(to_csv(&caisses).as_bytes(), "reference/caisses.csv").unwrap();
         assert_eq!(r.caisses[0].caisse_id, "CAVIMAC"); // sorted
         assert_eq!(r.get("CPAM-67"), Some(&caisses[0]));
         assert_eq!(r.organisms(), vec!["CAVIMAC", "CNAM"]);
+    }
+
+    #[test]
+    fn extract_date_is_read_when_given() {
+        let mut caisses = vec![
+            Caisse {
+                caisse_id: "A".into(),
+                name: "a".into(),
+                organism: "X".into(),
+                region: None,
+                alsace_moselle: false,
+                extract_date: Some(crate::calendar::ymd(2026, 5, 27)),
+            },
+            Caisse {
+                caisse_id: "B".into(),
+                name: "b".into(),
+                organism: "X".into(),
+                region: None,
+                alsace_moselle: false,
+                extract_date: None,
+            },
+        ];
+        let text = to_csv(&caisses);
+        assert!(text.starts_with("caisse_id,name,organism,region,alsace_moselle,extract_date\n"));
+        assert!(text.contains("A,a,X,,false,2026-05-27\n") && text.contains("B,b,X,,false,\n"));
+        let r = Reference::from_csv(text.as_bytes(), "reference/caisses.csv").unwrap();
+        assert_eq!(r.caisses, caisses);
+        // Without any date, the column is not written, and a reference without it reads None.
+        caisses[0].extract_date = None;
+        assert!(!to_csv(&caisses).contains("extract_date"));
+        let r = Reference::from_csv(to_csv(&caisses).as_bytes(), "c.csv").unwrap();
+        assert_eq!(r.caisses[0].extract_date, None);
+        // A date that is not one is an error naming the line.
+        let bad = "caisse_id,name,organism,extract_date\nA,a,X,27/05/2026\n";
+        let e = Reference::from_csv(bad.as_bytes(), "c.csv").unwrap_err();
+        assert!(e.to_string().contains("line 2: extract_date"), "{e}");
+        let absurd = "caisse_id,name,organism,extract_date\nA,a,X,2200-12-31\n";
+        let e = Reference::from_csv(absurd.as_bytes(), "c.csv").unwrap_err();
+        assert!(e.to_string().contains("outside 1950-01-01"), "{e}");
     }
 
     #[test]

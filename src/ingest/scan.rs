@@ -26,6 +26,7 @@ use futures::StreamExt;
 
 use super::discover::TableFile;
 use super::duplicates::{DeferredDuplicates, DuplicateCheck, SpillTotals, resolve_deferred};
+use super::latest::LatestEvents;
 use super::normalise::{Canonical, canonical_columns};
 use super::reference::Reference;
 use super::rejects::RejectLog;
@@ -76,6 +77,7 @@ struct ValidatingPartition {
     fatal: Arc<Mutex<Option<IngestError>>>,
     duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
     spilled: Arc<Mutex<SpillTotals>>,
+    latest: Arc<Mutex<LatestEvents>>,
 }
 
 impl ValidatingPartition {
@@ -92,6 +94,7 @@ impl ValidatingPartition {
             fatal: table.fatal.clone(),
             duplicates: table.duplicates.clone(),
             spilled: table.spilled.clone(),
+            latest: table.latest.clone(),
         }
     }
 }
@@ -241,6 +244,7 @@ impl ValidatingPartition {
         let root = self.root.clone();
         let (log, counts, fatal) = (self.log.clone(), self.counts.clone(), self.fatal.clone());
         let (duplicates, spilled) = (self.duplicates.clone(), self.spilled.clone());
+        let latest = self.latest.clone();
         let spec = self.spec;
         // A panic in the scan must fail the query, not end the outputs early as if the table
         // were complete: a watcher holds a copy of the senders and reports it.
@@ -258,6 +262,7 @@ impl ValidatingPartition {
             }
             *log.lock().expect("reject log") = std::mem::take(&mut validator.log);
             *counts.lock().expect("counts") = validator.counts.clone();
+            *latest.lock().expect("latest events") = std::mem::take(&mut validator.latest);
         });
         tokio::spawn(async move {
             if let Err(e) = scan.await

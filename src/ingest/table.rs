@@ -20,6 +20,7 @@ pub use super::discover::TableFile;
 use super::discover::{Discovered, discover_files};
 pub use super::duplicates::DeferredDuplicates;
 use super::duplicates::SpillTotals;
+use super::latest::LatestEvents;
 use super::reference::Reference;
 use super::rejects::RejectLog;
 use super::scan;
@@ -54,6 +55,8 @@ pub struct TableSource {
     pub duplicates: Arc<Mutex<Option<DeferredDuplicates>>>,
     /// Files and bytes the duplicate check spilled (0 when it ran in memory).
     pub spilled: Arc<Mutex<SpillTotals>>,
+    /// The latest event day of each caisse's accepted rows; complete once the stream ended.
+    pub latest: Arc<Mutex<LatestEvents>>,
 }
 
 impl TableSource {
@@ -78,6 +81,7 @@ impl TableSource {
             fatal: Arc::new(Mutex::new(None)),
             duplicates: Arc::new(Mutex::new(None)),
             spilled: Arc::new(Mutex::new(SpillTotals::default())),
+            latest: Arc::new(Mutex::new(LatestEvents::default())),
         }))
     }
 

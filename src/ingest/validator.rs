@@ -13,6 +13,7 @@ use datafusion::arrow::array::{ArrayRef, BooleanArray, BooleanBuilder, RecordBat
 use datafusion::arrow::datatypes::SchemaRef;
 
 use super::duplicates::DuplicateCheck;
+use super::latest::LatestEvents;
 use super::normalise::{Canonical, canonical_columns};
 use super::reference::Reference;
 use super::rejects::RejectLog;
@@ -94,6 +95,8 @@ pub(super) struct Validator {
     pub duplicates: DuplicateCheck,
     pub log: RejectLog,
     pub counts: TableCounts,
+    /// The latest event day of each caisse's accepted rows (the default as-of date).
+    pub latest: LatestEvents,
 }
 
 impl Validator {
@@ -103,6 +106,7 @@ impl Validator {
         reference: Arc<Reference>,
         duplicates: DuplicateCheck,
     ) -> Self {
+        let latest = LatestEvents::new(spec, reference.caisses.len());
         Self {
             spec,
             schema,
@@ -110,6 +114,7 @@ impl Validator {
             duplicates,
             log: RejectLog::default(),
             counts: TableCounts::default(),
+            latest,
         }
     }
 
@@ -147,11 +152,13 @@ impl Validator {
         }
         let mut keep = BooleanBuilder::with_capacity(n);
         let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
+        let mut accepted_rows: Vec<usize> = Vec::with_capacity(n);
         for (row, verdict) in verdicts.into_iter().enumerate() {
             match verdict {
                 Verdict::Accepted(caisse) => {
                     keep.append_value(true);
                     accepted_caisses.push(caisse);
+                    accepted_rows.push(row);
                 }
                 Verdict::Failed(failure) => {
                     keep.append_value(false);
@@ -169,6 +176,8 @@ impl Validator {
             }
         }
         self.duplicates.account(file_name)?;
+        let days = self.latest.row_days(columns, &accepted_rows);
+        self.latest.add(&accepted_caisses, &days);
         let accepted = accepted_caisses.len() as u64;
         self.counts.rows_read += n as u64;
         self.counts.rows_accepted += accepted;
@@ -221,6 +230,8 @@ impl Validator {
                 &keys,
             ));
         }
+        let days = self.latest.row_days(columns, duplicate_rows);
+        self.latest.remove(&caisses, &days);
         self.counts.rows_accepted -= duplicate_rows.len() as u64;
         self.counts.rows_rejected += duplicate_rows.len() as u64;
         let indices = datafusion::arrow::array::UInt32Array::from_iter_values(

@@ -194,6 +194,11 @@ pub struct Indicator {
     pub dimensions: Option<Vec<String>>,
     /// `false`: only the breakdown values, no whole (default `true`).
     pub whole: Option<bool>,
+    /// A share "met within a deadline": SQL of each record's last allowed day (a date) or
+    /// instant (a timestamp). A record not meeting `condition` is *pending* while its deadline
+    /// has not elapsed at the caisse's as-of date: left out of both sides, counted in
+    /// `n_pending` (indicators-v2 §1.1).
+    pub deadline: Option<String>,
     /// Filled by the loader: the source table (the file's `table`).
     #[serde(skip)]
     pub table: String,
@@ -308,6 +313,7 @@ impl fmt::Display for Indicator {
             ("denominator", &self.denominator),
             ("dimension", &self.dimension),
             ("distinct", &self.distinct),
+            ("deadline", &self.deadline),
         ] {
             if let Some(v) = v {
                 writeln!(f, "{name:<13} {v}")?;

@@ -46,6 +46,11 @@ pub struct IndicatorValue {
     pub target_kind: Option<String>,
     /// The document's words for the target, verbatim.
     pub target_text: Option<String>,
+    /// Records left out as pending at the as-of date (indicators-v2 §1.1); `None` for an
+    /// indicator without a deadline.
+    pub n_pending: Option<i64>,
+    /// The period ends after the as-of date of a caisse it covers.
+    pub provisional: bool,
 }
 
 impl IndicatorValue {

@@ -225,6 +225,11 @@ fn check(ind: &Indicator) -> Result<(), String> {
             return Err("a ratio across two tables cannot have a breakdown".into());
         }
     }
+    if ind.deadline.is_some() && ind.method != Method::Share {
+        return Err(
+            "`deadline` is only for method 'share' (a condition met within a deadline)".into(),
+        );
+    }
     if ind.scale.is_some() && !matches!(ind.method, Method::Ratio | Method::Sum) {
         return Err("`scale` is only for methods 'ratio' and 'sum'".into());
     }
@@ -294,6 +299,31 @@ value = "days(received_date, paid_date)"
         let text = ONE.replace("method = \"mean\"", "method = \"share\"");
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("needs `condition`"), "{err}");
+    }
+
+    #[test]
+    fn deadline_only_on_a_share() {
+        let text = ONE.replace(
+            "method = \"mean\"",
+            "method = \"mean\"\ndeadline = \"paid_date\"",
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("`deadline` is only for method 'share'"),
+            "{err}"
+        );
+        let share = ONE
+            .replace("method = \"mean\"", "method = \"share\"")
+            .replace("unit = \"days\"", "unit = \"%\"")
+            .replace(
+                "value = \"days(received_date, paid_date)\"",
+                "condition = \"paid_date <= received_date + 7\"\ndeadline = \"received_date + 7\"",
+            );
+        let c = parse(&share).unwrap();
+        assert_eq!(
+            c.indicators[0].deadline.as_deref(),
+            Some("received_date + 7")
+        );
     }
 
     #[test]

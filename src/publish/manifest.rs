@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{OutputFile, Publication};
 use crate::assess::confidentiality::Suppression;
+use crate::compute::as_of::CaisseAsOf;
 use crate::compute::{ComputeOutput, TableRun};
 use crate::error::{IngestError, PublishError};
 use crate::ingest::Input;
@@ -36,6 +37,9 @@ pub struct Manifest {
     /// Year N of the annex tables.
     pub annex_year: Option<i32>,
     pub stages: Stages,
+    /// Each caisse's as-of date and where it comes from: `given` (reference `extract_date`),
+    /// `derived` (per table, the latest event date of its rows) or `option` (`--as-of`).
+    pub as_of: Vec<CaisseAsOf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +58,9 @@ pub struct Arguments {
     /// The Ballista scheduler the cube queries ran on (`df://host:port`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// `--as-of`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,6 +176,7 @@ pub struct RunRecord {
     stages: Stages,
     /// The theme tag of each indicator id, from the catalogue.
     themes: BTreeMap<String, String>,
+    as_of: Vec<CaisseAsOf>,
 }
 
 impl RunRecord {
@@ -192,6 +200,7 @@ impl RunRecord {
             annex_year: None,
             stages: Stages::default(),
             themes: BTreeMap::new(),
+            as_of: Vec::new(),
         }
     }
 
@@ -236,6 +245,7 @@ impl RunRecord {
         checksums: &BTreeMap<String, String>,
     ) {
         self.inputs = Some(inputs_section(input, &computed.tables, checksums));
+        self.as_of = computed.as_of.clone();
         self.indicators = Some(Indicators {
             computed: computed
                 .computed
@@ -300,6 +310,7 @@ impl RunRecord {
             outputs,
             annex_year: self.annex_year,
             stages: self.stages.clone(),
+            as_of: self.as_of.clone(),
         };
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| encode_error(&e))?;
         publication.add_bytes("manifest.json", json);

@@ -112,6 +112,7 @@ pub fn read_dim_caisse(output: &Path) -> Result<Vec<Caisse>, PublishError> {
                 organism: org.value(i).to_string(),
                 region: region.is_valid(i).then(|| region.value(i).to_string()),
                 alsace_moselle: am.value(i),
+                extract_date: None,
             });
         }
     }

@@ -40,6 +40,9 @@ pub fn schema() -> SchemaRef {
         Field::new("suppressed", DataType::Boolean, false),
         Field::new("target_kind", DataType::Utf8, true),
         Field::new("target_text", DataType::Utf8, true),
+        // v2 (indicators-v2 §1.9), nullable so that readers of v1 are unaffected.
+        Field::new("n_pending", DataType::Int64, true),
+        Field::new("provisional", DataType::Boolean, true),
     ]))
 }
 
@@ -93,6 +96,10 @@ pub fn to_batch(values: &[IndicatorValue]) -> RecordBatch {
             )),
             Arc::new(StringArray::from_iter(
                 v.iter().map(|x| x.target_text.as_deref()),
+            )),
+            Arc::new(Int64Array::from_iter(v.iter().map(|x| x.n_pending))),
+            Arc::new(BooleanArray::from_iter(
+                v.iter().map(|x| Some(x.provisional)),
             )),
         ],
     )
@@ -171,6 +178,13 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
             let optional =
                 |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
             let (kind, words) = (optional("target_kind"), optional("target_text"));
+            // v2 columns: absent from an output of an earlier version.
+            let pending = b
+                .column_by_name("n_pending")
+                .map(|a| a.as_primitive::<Int64Type>().clone());
+            let provisional = b
+                .column_by_name("provisional")
+                .map(|a| a.as_boolean().clone());
             let opt_s = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
             let opt_f = |a: &datafusion::arrow::array::Float64Array, i: usize| {
                 a.is_valid(i).then(|| a.value(i))
@@ -201,6 +215,12 @@ pub fn read(output: &Path) -> Result<Vec<IndicatorValue>, PublishError> {
                     suppressed: suppressed.value(i),
                     target_kind: kind.as_ref().and_then(|a| opt_s(a, i)),
                     target_text: words.as_ref().and_then(|a| opt_s(a, i)),
+                    n_pending: pending
+                        .as_ref()
+                        .and_then(|a| a.is_valid(i).then(|| a.value(i))),
+                    provisional: provisional
+                        .as_ref()
+                        .is_some_and(|a| a.is_valid(i) && a.value(i)),
                 });
             }
         }

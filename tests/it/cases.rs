@@ -59,6 +59,9 @@ pub struct Case {
     /// Rows each table must send to rejects.
     #[serde(default)]
     pub rejected: BTreeMap<String, u64>,
+    /// `--as-of` of the run, `YYYY-MM-DD` (default: none; the reference's `extract_date` or
+    /// the dates derived from the rows).
+    pub as_of: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,8 @@ pub struct CaisseRow {
     pub organism: String,
     #[serde(default)]
     pub alsace_moselle: bool,
+    /// `extract_date` of the reference, `YYYY-MM-DD`.
+    pub extract_date: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -107,6 +112,10 @@ pub struct Expect {
     pub n_records: Option<i64>,
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
+    /// Records left out as pending at the as-of date (indicators-v2 §1.1).
+    pub n_pending: Option<i64>,
+    /// Whether the period ends after the as-of date of a caisse it covers.
+    pub provisional: Option<bool>,
     /// The cell must not exist.
     #[serde(default)]
     pub absent: bool,
@@ -166,12 +175,17 @@ impl Expect {
         let has_figures = self.value.is_some()
             || self.n_records.is_some()
             || self.numerator.is_some()
-            || self.denominator.is_some();
+            || self.denominator.is_some()
+            || self.n_pending.is_some()
+            || self.provisional.is_some();
         if self.dimension.is_some() && self.dimension_value.is_none() {
             out.push("`dimension` needs a `dimension_value`".into());
         }
         if self.absent && has_figures {
-            out.push("`absent = true` takes no value, n_records, numerator or denominator".into());
+            out.push(
+                "`absent = true` takes no value, n_records, numerator, denominator, n_pending or provisional"
+                    .into(),
+            );
         }
         if !self.absent && self.value.is_none() {
             out.push("`value` is required (or `absent = true`)".into());
@@ -367,6 +381,16 @@ fn columns(table: &str, rows: &[toml::Table]) -> Result<Vec<(&'static str, Array
         .collect()
 }
 
+/// A date of the case (`as_of`, `extract_date`), `Err` naming it when it is not one.
+fn case_date(what: &str, v: &toml::Value) -> Result<i32, String> {
+    parse_date(v).ok_or_else(|| {
+        format!(
+            "{what}: expected a date \"YYYY-MM-DD\", got {}",
+            value_text(v)
+        )
+    })
+}
+
 /// Writes the case's reference and tables and computes them with the catalogue of `pipelines/`.
 pub async fn compute_case(case: &Case) -> Result<Computed, String> {
     let reference: Vec<(&str, &str, bool)> = case
@@ -375,11 +399,44 @@ pub async fn compute_case(case: &Case) -> Result<Computed, String> {
         .map(|c| (c.caisse_id.as_str(), c.organism.as_str(), c.alsace_moselle))
         .collect();
     let fixture = Fixture::new(&reference);
+    if case.caisses.iter().any(|c| c.extract_date.is_some()) {
+        let caisses = case
+            .caisses
+            .iter()
+            .map(|c| {
+                Ok(parangon::ingest::Caisse {
+                    caisse_id: c.caisse_id.clone(),
+                    name: format!("Caisse {}", c.caisse_id),
+                    organism: c.organism.clone(),
+                    region: None,
+                    alsace_moselle: c.alsace_moselle,
+                    extract_date: c
+                        .extract_date
+                        .as_ref()
+                        .map(|d| case_date(&format!("caisse {} extract_date", c.caisse_id), d))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        std::fs::write(
+            fixture.path().join("reference/caisses.csv"),
+            parangon::ingest::reference::to_csv(&caisses),
+        )
+        .map_err(|e| e.to_string())?;
+    }
     for (table, rows) in &case.rows {
         let cols = columns(table, rows)?;
         fixture.table(table, "part-0.parquet", cols);
     }
-    fixture.try_compute().await
+    let options = parangon::compute::ComputeOptions {
+        as_of: case
+            .as_of
+            .as_ref()
+            .map(|d| case_date("as_of", d))
+            .transpose()?,
+        ..Default::default()
+    };
+    fixture.try_compute_with(options, 0).await
 }
 
 fn show(x: Option<f64>) -> String {
@@ -455,6 +512,17 @@ pub fn check(case: &Case, out: &Computed, catalogue: Option<&Catalogue>) -> Vec<
             && !cell.denominator.is_some_and(|g| near(g, x))
         {
             wrong.push(format!("denominator {x}, got {}", show(cell.denominator)));
+        }
+        if let Some(n) = e.n_pending
+            && cell.n_pending != Some(n)
+        {
+            let got = cell.n_pending.map_or("none".to_string(), |g| g.to_string());
+            wrong.push(format!("n_pending {n}, got {got}"));
+        }
+        if let Some(p) = e.provisional
+            && cell.provisional != p
+        {
+            wrong.push(format!("provisional {p}, got {}", cell.provisional));
         }
         if !wrong.is_empty() {
             failures.push(format!(
@@ -703,6 +771,80 @@ async fn a_wrong_expectation_fails() {
             "self-test, case \"self-test\": claims: expected 1 rows rejected, got 0".to_string(),
         ]
     );
+}
+
+const SELF_TEST_AS_OF: &str = r#"
+table = "emails"
+
+[[case]]
+name = "as-of"
+source = "runner self-test"
+as_of = "2024-03-30"
+caisses = [{ caisse_id = "C1", organism = "ORG" }]
+
+[case.rows]
+emails = [
+  { email_id = "1", caisse_id = "C1", received_at = "2024-03-29 10:00", is_spam = false },
+  { email_id = "2", caisse_id = "C1", received_at = "2024-03-28 10:00", first_response_at = "2024-03-28 11:00", is_spam = false },
+]
+
+[[case.expect]]   # right: e-mail 1 is pending at 30 March, March ends after it
+indicator = "emails_within_48h"
+level = "caisse"
+entity = "C1"
+period = "2024-03"
+value = 100.0
+n_pending = 1
+provisional = true
+
+[[case.expect]]   # wrong n_pending and provisional
+indicator = "emails_within_48h"
+level = "caisse"
+entity = "C1"
+period = "2024-03"
+value = 100.0
+n_pending = 0
+provisional = false
+"#;
+
+#[tokio::test]
+async fn wrong_pending_and_provisional_fail() {
+    let catalogue = crate::common::catalogue();
+    let file = parse("self-test", SELF_TEST_AS_OF).unwrap();
+    let (checked, failures) = run_file("self-test", &file, Some(&catalogue), None).await;
+    assert_eq!(checked, 2);
+    assert_eq!(
+        failures,
+        vec![
+            "self-test, case \"as-of\": emails_within_48h [bench] caisse C1 2024-03: \
+             expected n_pending 0, got 1; expected provisional false, got true"
+                .to_string()
+        ]
+    );
+    // An as-of date that is not one is the case's error, not a silent default.
+    let bad = parse(
+        "t",
+        &SELF_TEST_AS_OF.replace("\"2024-03-30\"", "\"30/03/2024\""),
+    )
+    .unwrap();
+    let (_, failures) = run_file("t", &bad, Some(&catalogue), None).await;
+    assert_eq!(
+        failures,
+        vec![
+            "t, case \"as-of\": as_of: expected a date \"YYYY-MM-DD\", got \"30/03/2024\""
+                .to_string()
+        ]
+    );
+    // `absent` takes no n_pending or provisional.
+    let absent = parse(
+        "t",
+        &SELF_TEST_AS_OF.replace(
+            "value = 100.0\nn_pending = 0",
+            "absent = true\nn_pending = 0",
+        ),
+    )
+    .unwrap();
+    assert!(absent.case[0].expect[1].problems()[0].contains("n_pending or provisional"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod annex;
+mod as_of;
 mod bad_inputs;
 mod cases;
 mod claims_calls_emails;

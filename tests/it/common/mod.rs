@@ -107,6 +107,7 @@ impl Fixture {
                 organism: org.to_string(),
                 region: None,
                 alsace_moselle: *am,
+                extract_date: None,
             })
             .collect();
         std::fs::create_dir_all(dir.path().join("reference")).unwrap();
@@ -159,7 +160,7 @@ impl Fixture {
         self.try_compute_with(ComputeOptions::default(), 0).await
     }
 
-    async fn try_compute_with(
+    pub async fn try_compute_with(
         &self,
         options: ComputeOptions,
         suppression_threshold: i64,

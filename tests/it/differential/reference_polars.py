@@ -264,18 +264,51 @@ results += compute(
     ),
     "share",
 )
-# Cnav 2.1 (indicators-v2 §3): own rights placed by effective date, filed 4 calendar months before.
-results += compute(
-    "pensions_dp_filed_4m_before",
-    pensions.filter(pl.col("right_type") == "droit_propre").with_columns(
-        *period("effective_date"), (pl.col("filed_date").dt.offset_by("4mo") <= pl.col("effective_date")).alias("ok")
-    ),
-    "share",
-)
 results += compute(
     "pensions_online_share",
     pensions.with_columns(*period("filed_date"), (pl.col("channel") == "online").alias("ok")),
     "share",
+)
+
+# Cnav 2.2, indicators-v2 §1.1 and §3: own-right pensions placed by their effective date,
+# notified before it. A = the caisse's latest filed, notified or paid date; one not notified
+# is pending while the day before its start is after A. A month (a year) starting after A has
+# no value; a year keeps all its records.
+pensions_as_of = pensions.group_by("caisse_id").agg(
+    pl.max_horizontal(pl.col("filed_date").max(), pl.col("notified_date").max(), pl.col("first_paid_date").max()).alias("as_of")
+)
+dp = (
+    pensions.filter(pl.col("right_type") == "droit_propre")
+    .join(pensions_as_of, on="caisse_id")
+    .with_columns(*period("effective_date"), (pl.col("notified_date") < pl.col("effective_date")).fill_null(False).alias("ok"))
+    .filter(pl.col("ok") | (pl.col("effective_date") - pl.duration(days=1) <= pl.col("as_of")))
+)
+results += [
+    r.filter(pl.col("month").is_not_null())
+    for r in compute(
+        "pensions_dp_notified_before_start", dp.filter(pl.col("effective_date").dt.month_start() <= pl.col("as_of")), "share"
+    )
+]
+results += compute(
+    "pensions_dp_notified_before_start", dp.filter(pl.date(pl.col("y"), 1, 1) <= pl.col("as_of")), "share", monthly=False
+)
+
+# Cnav 2.1 (indicators-v2 §3): own rights placed by effective date, filed 4 calendar months
+# before. No record is pending, but a month (a year) starting after the caisse's as-of date A
+# (its latest filed, notified or paid date, as above) has no value (§1.1, §9.1).
+filed_4m = (
+    pensions.filter(pl.col("right_type") == "droit_propre")
+    .join(pensions_as_of, on="caisse_id")
+    .with_columns(*period("effective_date"), (pl.col("filed_date").dt.offset_by("4mo") <= pl.col("effective_date")).alias("ok"))
+)
+results += [
+    r.filter(pl.col("month").is_not_null())
+    for r in compute(
+        "pensions_dp_filed_4m_before", filed_4m.filter(pl.col("effective_date").dt.month_start() <= pl.col("as_of")), "share"
+    )
+]
+results += compute(
+    "pensions_dp_filed_4m_before", filed_4m.filter(pl.date(pl.col("y"), 1, 1) <= pl.col("as_of")), "share", monthly=False
 )
 
 # ---------------------------------------------------------------- calls
@@ -295,13 +328,24 @@ results += compute(
 recl = with_open_days(table("reclamations"), "received_date", "closed_date", "open_days")
 received = recl.with_columns(*period("received_date"))
 limit = pl.when(pl.col("branch") == "maladie").then(5).otherwise(8)
-results += compute(
-    "reclamations_within_deadline",
-    # An open complaint counts in the denominator and has not met the deadline.
-    received.with_columns((pl.col("closed_date").is_not_null() & (pl.col("open_days") <= limit)).fill_null(False).alias("ok")),
-    "share",
-    dimension="branch",
+# The caisse's as-of date A (indicators-v2 §9.1): its latest received or closed date.
+recl_as_of = recl.group_by("caisse_id").agg(
+    pl.max_horizontal(pl.col("received_date").max(), pl.col("closed_date").max()).alias("as_of")
 )
+# A complaint not within its deadline is pending while the deadline can still be met at A, i.e.
+# while open_days(received, A + 1 day) <= limit (the day after A is still allowed); it is then
+# left out of both sides (indicators-v2 §1.1).
+decided = (
+    with_open_days(
+        received.join(recl_as_of, on="caisse_id").with_columns((pl.col("as_of") + pl.duration(days=1)).alias("_next")),
+        "received_date",
+        "_next",
+        "_to_next",
+    )
+    .with_columns((pl.col("closed_date").is_not_null() & (pl.col("open_days") <= limit)).fill_null(False).alias("ok"))
+    .filter(pl.col("ok") | (pl.col("_to_next") > limit))
+)
+results += compute("reclamations_within_deadline", decided, "share", dimension="branch")
 closed = recl.filter(pl.col("closed_date").is_not_null()).with_columns(
     *period("closed_date"), days("received_date", "closed_date").alias("v")
 )
@@ -312,6 +356,15 @@ results += compute("reclamations_within_10d", closed.with_columns((pl.col("v") <
 emails = table("emails").filter(~pl.col("is_spam")).with_columns(
     *period("received_at"),
     (pl.col("first_response_at") <= pl.col("received_at") + pl.duration(hours=48)).fill_null(False).alias("ok"),
+)
+# A: the caisse's latest received or answered date (spam included: every accepted row counts).
+emails_as_of = table("emails").group_by("caisse_id").agg(
+    pl.max_horizontal(pl.col("received_at").max(), pl.col("first_response_at").max()).dt.date().alias("as_of")
+)
+# Unanswered in 48 h: pending while received_at + 48 h is not before A + 1 day at 00:00.
+emails = emails.join(emails_as_of, on="caisse_id").filter(
+    pl.col("ok")
+    | (pl.col("received_at") + pl.duration(hours=48) < (pl.col("as_of") + pl.duration(days=1)).cast(pl.Datetime("us")))
 )
 results += compute("emails_within_48h", emails, "share")
 
