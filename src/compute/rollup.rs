@@ -68,6 +68,8 @@ impl Acc {
                 }
             }),
             Method::P90 => nearest_rank_p90(&self.histogram).map(|v| cell(None, v as f64)),
+            // Derived indicators are computed from values (`compute::derived`), not cells.
+            Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting => None,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::target::Op;
+
 /// `bench`: the harmonised definition computed for every caisse (indicators.md).
 pub const BENCH: &str = "bench";
 
@@ -23,6 +25,12 @@ pub enum Unit {
     Etp,
     #[serde(rename = "ratio")]
     Ratio,
+    /// A number of things (caisses meeting a threshold, v2 §1.4).
+    #[serde(rename = "count")]
+    Count,
+    /// Percentage points: the change of a `%` value (`yoy`, v2 §1.6).
+    #[serde(rename = "pt")]
+    Pt,
 }
 
 impl Unit {
@@ -33,6 +41,8 @@ impl Unit {
             Unit::Eur => "eur",
             Unit::Etp => "etp",
             Unit::Ratio => "ratio",
+            Unit::Count => "count",
+            Unit::Pt => "pt",
         }
     }
 }
@@ -70,6 +80,15 @@ pub enum Method {
     Sum,
     /// 9th decile by nearest rank of an integer `value` (delays in days).
     P90,
+    /// Derived (v2 §1.6): 100 − the `%` value of indicator `of`, at the same key.
+    Complement,
+    /// Derived: the change of indicator `of`'s yearly value from year N−1 to N.
+    Yoy,
+    /// Derived: 100 × σ / μ of the caisse-level yearly values of `of`, per organism.
+    Dispersion,
+    /// Derived: the number of caisses whose yearly value of `of` satisfies `meeting`.
+    #[serde(rename = "caisses_meeting")]
+    CaissesMeeting,
 }
 
 impl Method {
@@ -80,7 +99,20 @@ impl Method {
             Method::Ratio => "ratio",
             Method::Sum => "sum",
             Method::P90 => "p90",
+            Method::Complement => "complement",
+            Method::Yoy => "yoy",
+            Method::Dispersion => "dispersion",
+            Method::CaissesMeeting => "caisses_meeting",
         }
+    }
+
+    /// Whether the method reads other indicators' values (`crate::compute::derived`) rather
+    /// than records (the cube).
+    pub fn is_derived(self) -> bool {
+        matches!(
+            self,
+            Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting
+        )
     }
 }
 
@@ -130,7 +162,8 @@ pub struct Indicator {
     /// Where the rule comes from: document file and indicator number.
     pub origin: String,
     pub method: Method,
-    /// Column or SQL expression placing a record in a period.
+    /// Column or SQL expression placing a record in a period (none for a derived method).
+    #[serde(default)]
     pub period_date: String,
     #[serde(default)]
     pub grain: Grain,
@@ -155,6 +188,14 @@ pub struct Indicator {
     pub denominator_filter: Option<String>,
     /// Free text: decisions where the documents are silent.
     pub note: Option<String>,
+    /// Derived methods: the id of the indicator read (a COG variant reads its organism's
+    /// variant of it, or the bench).
+    pub of: Option<String>,
+    /// `caisses_meeting`: the breakdown of `of` read (with `of_dimension_value`); none: the whole.
+    pub of_dimension: Option<String>,
+    pub of_dimension_value: Option<String>,
+    /// `caisses_meeting`: the comparison a caisse's value must meet, e.g. `">= 90"`.
+    pub meeting: Option<String>,
     /// Filled by the loader: the source table (the file's `table`).
     #[serde(skip)]
     pub table: String,
@@ -194,13 +235,35 @@ impl Indicator {
         }
     }
 
-    /// The source tables: its own, and the denominator's for a ratio across tables.
+    /// The source tables: its own, and the denominator's for a ratio across tables; none for a
+    /// derived indicator, which reads values, not a table.
     pub fn source_tables(&self) -> Vec<&str> {
+        if self.method.is_derived() {
+            return Vec::new();
+        }
         let mut v = vec![self.table.as_str()];
         if let Some(t) = &self.denominator_table {
             v.push(t.as_str());
         }
         v
+    }
+
+    /// `caisses_meeting`'s `meeting = ">= 90"` as an operator and a threshold.
+    pub fn meeting(&self) -> Option<(Op, f64)> {
+        let text = self.meeting.as_deref()?.trim();
+        let split = text
+            .find(|c: char| !matches!(c, '<' | '>' | '='))
+            .unwrap_or(text.len());
+        let op = match &text[..split] {
+            ">=" => Op::Ge,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            "<" => Op::Lt,
+            "=" => Op::Eq,
+            _ => return None,
+        };
+        let threshold = text[split..].trim().parse::<f64>().ok()?;
+        threshold.is_finite().then_some((op, threshold))
     }
 
     /// `id` for bench, `id[ORG]` for a variant: the name used in messages.
@@ -231,6 +294,10 @@ impl fmt::Display for Indicator {
             ("numerator", &self.numerator),
             ("denominator", &self.denominator),
             ("dimension", &self.dimension),
+            ("of", &self.of),
+            ("of dimension", &self.of_dimension),
+            ("of value", &self.of_dimension_value),
+            ("meeting", &self.meeting),
         ] {
             if let Some(v) = v {
                 writeln!(f, "{name:<13} {v}")?;

@@ -200,6 +200,8 @@ fn unit_of(text: &str) -> Unit {
         "days" => Unit::Days,
         "eur" => Unit::Eur,
         "etp" => Unit::Etp,
+        "count" => Unit::Count,
+        "pt" => Unit::Pt,
         _ => Unit::Ratio,
     }
 }

@@ -329,6 +329,8 @@ fn chart<'a>(input: &'a AnnexInput, ind: &'a Indicator) -> Option<ChartView<'a>>
             Unit::Eur => "€",
             Unit::Etp => "ETP",
             Unit::Ratio => "ratio",
+            Unit::Count => "nombre",
+            Unit::Pt => "points",
         },
         better: match ind.direction {
             Direction::Higher => "plus haut = mieux",

@@ -53,6 +53,8 @@ impl Format {
             Unit::Eur => Format::Euro,
             Unit::Etp => Format::Integer,
             Unit::Ratio => Format::Decimal1,
+            Unit::Count => Format::Integer,
+            Unit::Pt => Format::Decimal2,
         }
     }
 
