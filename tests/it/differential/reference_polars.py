@@ -251,6 +251,7 @@ results += compute(
         (pl.col("first_paid_date") <= pl.col("effective_date").dt.month_start().dt.offset_by("1mo").dt.month_end()).alias("ok")
     ),
     "share",
+    dimension="right_type",
 )
 results += compute(
     "pensions_online_share",
