@@ -24,10 +24,17 @@
 //!
 //! `indicator_values` keeps the exact values with `suppressed = true`; the benchmark leaves them
 //! out and the annex renderings print the mask (docs/confidentiality.md).
+//!
+//! **Derived indicators** (indicators-v2 §9.13) have their own rules, applied after the two
+//! above and outside them ([`derived_suppression`]): a `complement` or a `yoy` is suppressed
+//! when a value it reads is (counted as secondary); a `dispersion` or a `caisses_meeting` reads
+//! every caisse value, suppressed or not, and is suppressed only when it pools fewer than
+//! [`MIN_CAISSES`] caisses (counted as primary) — unless its input is a table whose threshold
+//! is 0, whose caisse values are all published anyway.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::model::{Catalogue, IndicatorValue, Level};
+use crate::model::{Catalogue, Indicator, IndicatorValue, Level, Method};
 
 /// The default threshold: a value on fewer than 11 records is not published.
 pub const DEFAULT_THRESHOLD: i64 = 11;
@@ -82,8 +89,18 @@ pub fn apply(
             ((ind.id.as_str(), ind.definition.as_str()), threshold)
         })
         .collect();
+    let derived: HashMap<(&str, &str), &Indicator> = catalogue
+        .indicators
+        .iter()
+        .filter(|i| i.method.is_derived())
+        .map(|i| ((i.id.as_str(), i.definition.as_str()), i))
+        .collect();
     let mut primary = 0;
     for v in values.iter_mut() {
+        if derived.contains_key(&(v.indicator_id.as_str(), v.definition.as_str())) {
+            v.suppressed = false; // their own rules, below
+            continue;
+        }
         let threshold = threshold_of
             .get(&(v.indicator_id.as_str(), v.definition.as_str()))
             .copied()
@@ -91,11 +108,23 @@ pub fn apply(
         v.suppressed = v.n_records < threshold;
         primary += u64::from(v.suppressed);
     }
-    let secondary = if primary == 0 {
+    let mut secondary = if primary == 0 {
         0
     } else {
         secondary_suppression(values)
     };
+    if !derived.is_empty() {
+        let input_threshold = |def: &Indicator| {
+            let base = base_input(catalogue, def);
+            threshold_of
+                .get(&(base.id.as_str(), base.definition.as_str()))
+                .copied()
+                .unwrap_or(default_threshold)
+        };
+        let (own, inherited) = derived_suppression(values, catalogue, &derived, input_threshold);
+        primary += own;
+        secondary += inherited;
+    }
     Suppression {
         default_threshold,
         thresholds,
@@ -247,6 +276,122 @@ fn relations(values: &[IndicatorValue]) -> Vec<Relation> {
     }
     relations.sort_by_key(|r| (r.total, r.parts[0]));
     relations
+}
+
+/// A `dispersion` or `caisses_meeting` pooling fewer caisses than this is suppressed (§9.13).
+pub const MIN_CAISSES: i64 = 3;
+
+/// The first non-derived indicator down the chain of `def`'s inputs (`def` itself when it is
+/// not derived): its table's threshold says whether its values are confidential at all.
+fn base_input<'a>(catalogue: &'a Catalogue, def: &'a Indicator) -> &'a Indicator {
+    let mut current = def;
+    for _ in 0..=catalogue.indicators.len() {
+        match catalogue.input_of(current) {
+            Some(input) if current.method.is_derived() => current = input,
+            _ => break,
+        }
+    }
+    current
+}
+
+/// The key of a value an indicator reads at the same key (§9.11).
+type ValueAt<'a> = (
+    &'a str,
+    &'a str,
+    Level,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    i32,
+    Option<i32>,
+);
+
+/// The key of indicator `id` [`definition`] at `v`'s level, entity, breakdown and month, in
+/// `year`.
+fn value_at<'a>(id: &'a str, definition: &'a str, v: &'a IndicatorValue, year: i32) -> ValueAt<'a> {
+    (
+        id,
+        definition,
+        v.level,
+        v.caisse_id.as_deref(),
+        v.organism.as_deref(),
+        v.dimension.as_deref(),
+        v.dimension_value.as_deref(),
+        year,
+        v.month,
+    )
+}
+
+/// The derived indicators' rules (§9.13), on values whose other masks are final. `derived`:
+/// the derived definitions by (id, definition); `input_threshold`: the threshold of the table
+/// a derived definition's values come from. Returns the values masked by the caisse count
+/// (primary) and those masked because an input is (secondary).
+fn derived_suppression(
+    values: &mut [IndicatorValue],
+    catalogue: &Catalogue,
+    derived: &HashMap<(&str, &str), &Indicator>,
+    input_threshold: impl Fn(&Indicator) -> i64,
+) -> (u64, u64) {
+    let mut own = 0;
+    // Inputs read at the same key: (derived value, its inputs' positions).
+    let mut reads: Vec<(usize, Vec<usize>)> = Vec::new();
+    {
+        let index: HashMap<ValueAt, usize> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (value_at(&v.indicator_id, &v.definition, v, v.year), i))
+            .collect();
+        for (i, v) in values.iter().enumerate() {
+            let Some(def) = derived.get(&(v.indicator_id.as_str(), v.definition.as_str())) else {
+                continue;
+            };
+            let Some(input) = catalogue.input_of(def) else {
+                continue;
+            };
+            let years = match def.method {
+                Method::Complement => vec![v.year],
+                Method::Yoy => vec![v.year, v.year - 1],
+                _ => continue,
+            };
+            let inputs = years
+                .into_iter()
+                .filter_map(|year| {
+                    index
+                        .get(&value_at(&input.id, &input.definition, v, year))
+                        .copied()
+                })
+                .collect();
+            reads.push((i, inputs));
+        }
+    }
+    for v in values.iter_mut() {
+        let Some(def) = derived.get(&(v.indicator_id.as_str(), v.definition.as_str())) else {
+            continue;
+        };
+        if matches!(def.method, Method::Dispersion | Method::CaissesMeeting)
+            && input_threshold(def) > 0
+            && v.n_records < MIN_CAISSES
+        {
+            v.suppressed = true;
+            own += 1;
+        }
+    }
+    // A derived value of a derived value: repeat until nothing changes.
+    let mut inherited = 0;
+    loop {
+        let mut changed = false;
+        for (i, inputs) in &reads {
+            if !values[*i].suppressed && inputs.iter().any(|&j| values[j].suppressed) {
+                values[*i].suppressed = true;
+                inherited += 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            return (own, inherited);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -511,5 +656,125 @@ mod tests {
         run(&mut b, 11);
         assert_eq!(masked(&a), masked(&b));
         assert_eq!(a.iter().filter(|x| x.suppressed).count(), 2);
+    }
+
+    fn definition(extra: &str, table: &str) -> Indicator {
+        let mut ind: Indicator = toml::from_str(&format!(
+            "label_fr = \"x\"\nlabel_en = \"x\"\ndirection = \"higher\"\norigin = \"test\"\n{extra}"
+        ))
+        .unwrap();
+        ind.table = table.into();
+        ind
+    }
+
+    fn at(id: &str, level: Level, caisse: Option<&str>, year: i32, n: i64) -> IndicatorValue {
+        let organism = (level != Level::National).then_some("O");
+        IndicatorValue {
+            indicator_id: id.into(),
+            year,
+            ..value(level, caisse, organism, None, None, n)
+        }
+    }
+
+    #[test]
+    fn derived_values_follow_their_inputs_or_their_caisse_count() {
+        let mut catalogue = Catalogue::default();
+        for (text, table) in [
+            (
+                "id = \"x\"\nunit = \"%\"\nmethod = \"share\"\nperiod_date = \"d\"\ncondition = \"c\"",
+                "calls",
+            ),
+            (
+                "id = \"x_ok\"\nunit = \"%\"\nmethod = \"complement\"\nof = \"x\"",
+                "calls",
+            ),
+            (
+                "id = \"x_yoy\"\nunit = \"pt\"\nmethod = \"yoy\"\nof = \"x\"",
+                "calls",
+            ),
+            // A yoy of the complement, sorted before it: the masks need a second pass.
+            (
+                "id = \"a_ok_yoy\"\nunit = \"pt\"\nmethod = \"yoy\"\nof = \"x_ok\"",
+                "calls",
+            ),
+            (
+                "id = \"x_c90\"\nunit = \"count\"\nmethod = \"caisses_meeting\"\nof = \"x\"\nmeeting = \">= 90\"",
+                "calls",
+            ),
+            (
+                "id = \"p\"\nunit = \"ratio\"\nmethod = \"ratio\"\nperiod_date = \"year\"\nnumerator = \"a\"\ndenominator = \"b\"",
+                "costs",
+            ),
+            (
+                "id = \"p_disp\"\nunit = \"%\"\nmethod = \"dispersion\"\nof = \"p\"",
+                "costs",
+            ),
+        ] {
+            catalogue.indicators.push(definition(text, table));
+        }
+        catalogue.suppression_thresholds.insert("costs".into(), 0);
+        let c = Level::Caisse;
+        let mut v = vec![
+            // x 2024: C1 has 5 records (primary); organism O is published, so C2 (30, the
+            // smallest other caisse) is masked too (secondary). C3 and C4 are published.
+            at("x", c, Some("C1"), 2024, 5),
+            at("x", c, Some("C2"), 2024, 30),
+            at("x", c, Some("C3"), 2024, 40),
+            at("x", c, Some("C4"), 2024, 50),
+            at("x", Level::Organism, None, 2024, 125),
+            // x 2023: C4 has 4 records (primary); no organism value, so nothing else.
+            at("x", c, Some("C3"), 2023, 30),
+            at("x", c, Some("C4"), 2023, 4),
+            // The complement of each: masked where x is, whatever its own n_records.
+            at("x_ok", c, Some("C1"), 2024, 5),
+            at("x_ok", c, Some("C3"), 2024, 40),
+            at("x_ok", c, Some("C4"), 2023, 4),
+            at("x_ok", c, Some("C4"), 2024, 50),
+            at("x_ok", Level::Organism, None, 2024, 125),
+            // yoy: masked when x(N) or x(N−1) is: C1 (2024) and C4 (2023), not C3.
+            at("x_yoy", c, Some("C1"), 2024, 5),
+            at("x_yoy", c, Some("C3"), 2024, 40),
+            at("x_yoy", c, Some("C4"), 2024, 50),
+            // yoy of the complement: C4 reads x_ok C4 2023, masked in turn.
+            at("a_ok_yoy", c, Some("C3"), 2024, 40),
+            at("a_ok_yoy", c, Some("C4"), 2024, 50),
+            // Caisses meeting 90 %: O pools 2 caisses (< 3): masked; the nation pools 4.
+            at("x_c90", Level::Organism, None, 2024, 2),
+            at("x_c90", Level::National, None, 2024, 4),
+            // Dispersion of a table with threshold 0 (costs): never masked.
+            at("p_disp", Level::Organism, None, 2024, 2),
+        ];
+        crate::model::sort(&mut v);
+        let s = apply(&mut v, &catalogue, 11);
+        let mut hidden: Vec<_> = v
+            .iter()
+            .filter(|x| x.suppressed)
+            .map(|x| {
+                let entity = x
+                    .caisse_id
+                    .clone()
+                    .or(x.organism.clone())
+                    .unwrap_or_default();
+                format!("{} {} {}", x.indicator_id, entity, x.year)
+            })
+            .collect();
+        hidden.sort();
+        assert_eq!(
+            hidden,
+            vec![
+                "a_ok_yoy C4 2024",
+                "x C1 2024",
+                "x C2 2024",
+                "x C4 2023",
+                "x_c90 O 2024",
+                "x_ok C1 2024",
+                "x_ok C4 2023",
+                "x_yoy C1 2024",
+                "x_yoy C4 2024",
+            ]
+        );
+        // Primary: x C1, x C4 2023 and the caisse count of x_c90; secondary: x C2 and the five
+        // values masked for their inputs.
+        assert_eq!((s.primary, s.secondary), (3, 6));
     }
 }

@@ -4,6 +4,8 @@
 //! - [`plan`]: compiles a table's indicators into one aggregate query, the *cube*;
 //! - [`rollup`]: pools cube cells into caisse, organism and national values per month and year;
 //! - [`as_of`]: the as-of date of each caisse and table (pending records, provisional periods).
+//! - [`derived`]: derived indicators (`complement`, `yoy`, `dispersion`, `caisses_meeting`),
+//!   from the pooled values of every table.
 //!
 //! The values come out raw, in the stable order of `indicator_values`: targets,
 //! confidentiality and the benchmark are `crate::assess`.
@@ -11,6 +13,7 @@
 pub mod as_of;
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod derived;
 pub mod functions;
 pub mod plan;
 pub mod rollup;
@@ -164,6 +167,8 @@ pub async fn compute(
     }
     let mut output = ComputeOutput::default();
     let mut interner = Interner::default();
+    // yoy needs year N−1 of every year asked for; those extra years are dropped at the end.
+    let years = derived::years_needed(catalogue, &options.years);
     // The two sides of ratios across tables, joined once both tables are read.
     let mut sides: BTreeMap<(String, String), (Option<Base>, Option<Base>)> = BTreeMap::new();
     let mut crossing: BTreeMap<(String, String), &Indicator> = BTreeMap::new();
@@ -201,7 +206,7 @@ pub async fn compute(
                             base,
                             &input.reference,
                             &interner,
-                            &options.years,
+                            &years,
                             &table_as_of,
                         ));
                         output.computed.push(key);
@@ -241,7 +246,7 @@ pub async fn compute(
                 joined,
                 &input.reference,
                 &interner,
-                &options.years,
+                &years,
                 table_as_of,
             ));
             output.computed.push(key);
@@ -260,6 +265,13 @@ pub async fn compute(
             });
         }
     }
+    // Derived indicators, from the values of every table (no second scan).
+    let derived = derived::derive(catalogue, &output.values);
+    output.values.extend(derived);
+    if years != options.years {
+        output.values.retain(|v| options.years.contains(&v.year));
+    }
+    derived::status(catalogue, &mut output.computed, &mut output.not_computed);
     output.computed.sort();
     let tables: Vec<(&str, &as_of::TableAsOf)> = dates.iter().map(|(t, a)| (*t, a)).collect();
     output.as_of = as_of::summary(&input.reference, &tables);
@@ -270,7 +282,11 @@ pub async fn compute(
 /// The indicators (or ratio sides) that read `table`.
 fn parts_of<'a>(catalogue: &'a Catalogue, table: &str) -> Vec<(&'a Indicator, Part)> {
     let mut parts = Vec::new();
-    for ind in &catalogue.indicators {
+    for ind in catalogue
+        .indicators
+        .iter()
+        .filter(|i| !i.method.is_derived())
+    {
         match &ind.denominator_table {
             None if ind.table == table => parts.push((ind, Part::Whole)),
             None => {}
@@ -471,6 +487,18 @@ pub async fn explain(
     catalogue: &Catalogue,
     indicator: &Indicator,
 ) -> Result<(String, String), ComputeError> {
+    if indicator.method.is_derived() {
+        let input = catalogue
+            .input_of(indicator)
+            .map_or_else(|| "?".to_string(), Indicator::key);
+        return Ok((
+            format!(
+                "  none: `{}` of {input}, computed from its values once every table is rolled up",
+                indicator.method.as_str()
+            ),
+            String::new(),
+        ));
+    }
     let spec = contract::table(&indicator.table).expect("checked at load");
     let ctx = session(&ComputeOptions::default())?;
     let empty =

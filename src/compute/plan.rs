@@ -205,6 +205,13 @@ impl TablePlan {
             });
         };
         match ind.method {
+            Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting => {
+                return Err(ComputeError::Definition {
+                    indicator: ind.key(),
+                    message: "a derived indicator reads values, not records (compute::derived)"
+                        .into(),
+                });
+            }
             Method::Mean | Method::Sum => {
                 let value = ind.value.as_deref().expect("checked at load");
                 let (cast, numeric) = self.numeric(ctx, ind, value, "value").await?;

@@ -116,6 +116,8 @@ impl Acc {
             }
             Method::Count => (n > 0).then(|| cell(Some(n as f64), n as f64)),
             Method::CountDistinct => None, // by unit
+            // Derived indicators are computed from values (`compute::derived`), not cells.
+            Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting => None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
-use super::indicator::Indicator;
+use super::indicator::{BENCH, Indicator};
 use super::target::Target;
 
 /// Where a catalogue was read from (recorded in the manifest).
@@ -141,6 +141,19 @@ impl Catalogue {
             .iter()
             .flat_map(|i| i.source_tables())
             .collect()
+    }
+
+    /// The definition a derived indicator reads (v2 §1.6): `of` in the same definition (a COG
+    /// variant's own variant of its input), else `of`'s bench. `None` for a method that reads
+    /// records, or an `of` the catalogue does not define (an error at load).
+    pub fn input_of(&self, derived: &Indicator) -> Option<&Indicator> {
+        let of = derived.of.as_deref()?;
+        let find = |definition: &str| {
+            self.indicators
+                .iter()
+                .find(|i| i.id == of && i.definition == definition)
+        };
+        find(&derived.definition).or_else(|| find(BENCH))
     }
 
     /// A "did you mean" for an unknown id: the known id sharing the longest prefix.

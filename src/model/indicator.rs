@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::target::Op;
+
 /// `bench`: the harmonised definition computed for every caisse (indicators.md).
 pub const BENCH: &str = "bench";
 
@@ -96,6 +98,15 @@ pub enum Method {
     /// The number of distinct values of `distinct` among the records of the filter.
     #[serde(rename = "count_distinct")]
     CountDistinct,
+    /// Derived (v2 §1.6): 100 − the `%` value of indicator `of`, at the same key.
+    Complement,
+    /// Derived: the change of indicator `of`'s yearly value from year N−1 to N.
+    Yoy,
+    /// Derived: 100 × σ / μ of the caisse-level yearly values of `of`, per organism.
+    Dispersion,
+    /// Derived: the number of caisses whose yearly value of `of` satisfies `meeting`.
+    #[serde(rename = "caisses_meeting")]
+    CaissesMeeting,
 }
 
 impl Method {
@@ -109,7 +120,20 @@ impl Method {
             Method::Quantile => "quantile",
             Method::Count => "count",
             Method::CountDistinct => "count_distinct",
+            Method::Complement => "complement",
+            Method::Yoy => "yoy",
+            Method::Dispersion => "dispersion",
+            Method::CaissesMeeting => "caisses_meeting",
         }
+    }
+
+    /// Whether the method reads other indicators' values (`crate::compute::derived`) rather
+    /// than records (the cube).
+    pub fn is_derived(self) -> bool {
+        matches!(
+            self,
+            Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting
+        )
     }
 }
 
@@ -159,7 +183,8 @@ pub struct Indicator {
     /// Where the rule comes from: document file and indicator number.
     pub origin: String,
     pub method: Method,
-    /// Column or SQL expression placing a record in a period.
+    /// Column or SQL expression placing a record in a period (none for a derived method).
+    #[serde(default)]
     pub period_date: String,
     #[serde(default)]
     pub grain: Grain,
@@ -199,6 +224,14 @@ pub struct Indicator {
     /// has not elapsed at the caisse's as-of date: left out of both sides, counted in
     /// `n_pending` (indicators-v2 §1.1).
     pub deadline: Option<String>,
+    /// Derived methods: the id of the indicator read (a COG variant reads its organism's
+    /// variant of it, or the bench).
+    pub of: Option<String>,
+    /// `caisses_meeting`: the breakdown of `of` read (with `of_dimension_value`); none: the whole.
+    pub of_dimension: Option<String>,
+    pub of_dimension_value: Option<String>,
+    /// `caisses_meeting`: the comparison a caisse's value must meet, e.g. `">= 90"`.
+    pub meeting: Option<String>,
     /// Filled by the loader: the source table (the file's `table`).
     #[serde(skip)]
     pub table: String,
@@ -252,8 +285,12 @@ impl Indicator {
         }
     }
 
-    /// The source tables: its own, and the denominator's for a ratio across tables.
+    /// The source tables: its own, and the denominator's for a ratio across tables; none for a
+    /// derived indicator, which reads values, not a table.
     pub fn source_tables(&self) -> Vec<&str> {
+        if self.method.is_derived() {
+            return Vec::new();
+        }
         let mut v = vec![self.table.as_str()];
         if let Some(t) = &self.denominator_table {
             v.push(t.as_str());
@@ -282,6 +319,24 @@ impl Indicator {
             Method::Quantile => self.q.map(quantile_basis),
             _ => None,
         }
+    }
+
+    /// `caisses_meeting`'s `meeting = ">= 90"` as an operator and a threshold.
+    pub fn meeting(&self) -> Option<(Op, f64)> {
+        let text = self.meeting.as_deref()?.trim();
+        let split = text
+            .find(|c: char| !matches!(c, '<' | '>' | '='))
+            .unwrap_or(text.len());
+        let op = match &text[..split] {
+            ">=" => Op::Ge,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            "<" => Op::Lt,
+            "=" => Op::Eq,
+            _ => return None,
+        };
+        let threshold = text[split..].trim().parse::<f64>().ok()?;
+        threshold.is_finite().then_some((op, threshold))
     }
 
     /// `id` for bench, `id[ORG]` for a variant: the name used in messages.
@@ -314,6 +369,10 @@ impl fmt::Display for Indicator {
             ("dimension", &self.dimension),
             ("distinct", &self.distinct),
             ("deadline", &self.deadline),
+            ("of", &self.of),
+            ("of dimension", &self.of_dimension),
+            ("of value", &self.of_dimension_value),
+            ("meeting", &self.meeting),
         ] {
             if let Some(v) = v {
                 writeln!(f, "{name:<13} {v}")?;

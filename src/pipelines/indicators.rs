@@ -101,6 +101,7 @@ pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Catalogue, Catalogu
             indicators.push(ind);
         }
     }
+    check_derived_inputs(&indicators)?;
     Ok(Catalogue {
         indicators,
         suppression_thresholds: thresholds.into_iter().map(|(t, (n, _))| (t, n)).collect(),
@@ -174,7 +175,13 @@ fn check(ind: &Indicator) -> Result<(), String> {
             Ok(())
         }
     };
+    if !ind.method.is_derived() {
+        forbid_derived_keys(ind)?;
+    }
     match ind.method {
+        Method::Complement | Method::Yoy | Method::Dispersion | Method::CaissesMeeting => {
+            return check_derived(ind);
+        }
         Method::Mean | Method::Sum | Method::P90 | Method::Quantile => {
             need(&ind.value, "value")?;
             forbid(ind.condition.is_some(), "condition")?;
@@ -239,6 +246,10 @@ fn check(ind: &Indicator) -> Result<(), String> {
     if ind.year_rollup != YearRollup::Pooled && ind.grain == Grain::Year {
         return Err("a yearly indicator has no months to roll up".into());
     }
+    check_definition_name(ind)
+}
+
+fn check_definition_name(ind: &Indicator) -> Result<(), String> {
     if ind.definition != BENCH
         && (ind.definition.is_empty()
             || !ind
@@ -250,6 +261,210 @@ fn check(ind: &Indicator) -> Result<(), String> {
             "definition must be 'bench' or an organism code in capitals, found '{}'",
             ind.definition
         ));
+    }
+    Ok(())
+}
+
+// ---- derived indicators (indicators-v2 §1.6) ----
+
+/// A method that reads records has a period date and none of the derived keys.
+fn forbid_derived_keys(ind: &Indicator) -> Result<(), String> {
+    if ind.period_date.trim().is_empty() {
+        return Err(format!(
+            "method '{}' needs `period_date`",
+            ind.method.as_str()
+        ));
+    }
+    for (set, key) in [
+        (ind.of.is_some(), "of"),
+        (ind.of_dimension.is_some(), "of_dimension"),
+        (ind.of_dimension_value.is_some(), "of_dimension_value"),
+        (ind.meeting.is_some(), "meeting"),
+    ] {
+        if set {
+            return Err(format!(
+                "method '{}' does not use `{key}` (a key of the derived methods)",
+                ind.method.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A derived definition: `of`, the keys of its method, none of the keys that read records,
+/// and the unit its method gives.
+fn check_derived(ind: &Indicator) -> Result<(), String> {
+    let method = ind.method.as_str();
+    if ind.of.as_deref().is_none_or(|of| of.trim().is_empty()) {
+        return Err(format!(
+            "method '{method}' needs `of`, the id of the indicator it reads"
+        ));
+    }
+    let record_keys = [
+        (!ind.period_date.is_empty(), "period_date"),
+        (ind.filter.is_some(), "filter"),
+        (ind.value.is_some(), "value"),
+        (ind.condition.is_some(), "condition"),
+        (ind.numerator.is_some(), "numerator"),
+        (ind.denominator.is_some(), "denominator"),
+        (ind.scale.is_some(), "scale"),
+        (ind.dimension.is_some(), "dimension"),
+        (ind.year_rollup != YearRollup::Pooled, "year_rollup"),
+        (ind.grain != Grain::Month, "grain"),
+        (
+            ind.denominator_population.is_some(),
+            "denominator_population",
+        ),
+        (ind.denominator_table.is_some(), "denominator_table"),
+        (
+            ind.denominator_period_date.is_some(),
+            "denominator_period_date",
+        ),
+        (ind.denominator_filter.is_some(), "denominator_filter"),
+    ];
+    if let Some((_, key)) = record_keys.iter().find(|(set, _)| *set) {
+        return Err(format!(
+            "method '{method}' reads the values of `of`, not records: it does not use `{key}` \
+             (periods, levels and breakdowns come from `of`)"
+        ));
+    }
+    let meeting = ind.method == Method::CaissesMeeting;
+    if meeting {
+        if ind.meeting.is_none() {
+            return Err(
+                "method 'caisses_meeting' needs `meeting`, e.g. `meeting = \">= 90\"`".into(),
+            );
+        }
+        if ind.meeting().is_none() {
+            return Err(format!(
+                "`meeting = \"{}\"`: an operator (>=, <=, >, <, =) and a number, e.g. \">= 90\"",
+                ind.meeting.as_deref().unwrap_or_default()
+            ));
+        }
+        if ind.of_dimension.is_some() != ind.of_dimension_value.is_some() {
+            return Err("`of_dimension` and `of_dimension_value` go together".into());
+        }
+    } else {
+        for (set, key) in [
+            (ind.meeting.is_some(), "meeting"),
+            (ind.of_dimension.is_some(), "of_dimension"),
+            (ind.of_dimension_value.is_some(), "of_dimension_value"),
+        ] {
+            if set {
+                return Err(format!(
+                    "method '{method}' does not use `{key}` (only 'caisses_meeting' does)"
+                ));
+            }
+        }
+    }
+    let unit = match ind.method {
+        Method::Complement | Method::Dispersion => Some(Unit::Percent),
+        Method::CaissesMeeting => Some(Unit::Count),
+        _ => None, // yoy: '%' or 'pt' by its input's unit, checked with the catalogue
+    };
+    if let Some(unit) = unit
+        && ind.unit != unit
+    {
+        return Err(format!(
+            "method '{method}' gives a value in '{}': unit must be '{}'",
+            unit.as_str(),
+            unit.as_str()
+        ));
+    }
+    check_definition_name(ind)
+}
+
+/// What a derived definition reads, across files: its input exists (the same variant, or the
+/// bench), its id starts with the input's id (a complement's may start with the input's table
+/// instead), the units fit the method, a named breakdown is one of the input's, and no chain
+/// of derived definitions comes back to itself.
+fn check_derived_inputs(indicators: &[Indicator]) -> Result<(), CatalogueError> {
+    let lookup = Catalogue {
+        indicators: indicators.to_vec(),
+        ..Default::default()
+    };
+    for ind in indicators.iter().filter(|i| i.method.is_derived()) {
+        let fail = |message: String| CatalogueError::Invalid {
+            file: ind.file.clone(),
+            indicator: ind.key(),
+            message,
+        };
+        let of = ind.of.as_deref().unwrap_or_default();
+        let Some(input) = lookup.input_of(ind) else {
+            let definitions = if ind.definition == BENCH {
+                "bench".to_string()
+            } else {
+                format!("{} or bench", ind.definition)
+            };
+            return Err(fail(format!(
+                "of = \"{of}\": no definition ({definitions}) of that id in pipelines/"
+            )));
+        };
+        let named = ind.id.starts_with(&input.id)
+            || (ind.method == Method::Complement && ind.id.starts_with(&input.table));
+        if !named {
+            return Err(fail(format!(
+                "a derived id starts with its input's id ('{of}'){}",
+                if ind.method == Method::Complement {
+                    format!(" or, for a complement, its table ('{}')", input.table)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        match ind.method {
+            Method::Complement if input.unit != Unit::Percent => {
+                return Err(fail(format!(
+                    "the complement 100 − x needs a '%' value; {} is in '{}'",
+                    input.key(),
+                    input.unit.as_str()
+                )));
+            }
+            Method::Yoy => {
+                let unit = if input.unit == Unit::Percent {
+                    Unit::Pt
+                } else {
+                    Unit::Percent
+                };
+                if ind.unit != unit {
+                    return Err(fail(format!(
+                        "the yoy of {} (in '{}') is in '{}': unit must be '{}'",
+                        input.key(),
+                        input.unit.as_str(),
+                        unit.as_str(),
+                        unit.as_str()
+                    )));
+                }
+            }
+            Method::CaissesMeeting => {
+                if let Some(dimension) = &ind.of_dimension
+                    && input.dimension.as_deref() != Some(dimension.as_str())
+                {
+                    return Err(fail(format!(
+                        "of_dimension = \"{dimension}\": {} has no such breakdown",
+                        input.key()
+                    )));
+                }
+            }
+            _ => {}
+        }
+        // A chain of derived inputs ends at a definition that reads records.
+        let mut chain = vec![ind.key()];
+        let mut current = input;
+        while current.method.is_derived() {
+            let seen = chain.contains(&current.key());
+            chain.push(current.key());
+            if seen {
+                return Err(fail(format!(
+                    "derived indicators read each other in a cycle: {}",
+                    chain.join(" → ")
+                )));
+            }
+            match lookup.input_of(current) {
+                Some(next) => current = next,
+                None => break, // reported for that definition
+            }
+        }
     }
     Ok(())
 }
@@ -462,5 +677,146 @@ value = "days(received_date, paid_date)"
             "organism = 'CAVIMAC' AND (kind = 'IJ')"
         );
         assert_eq!(c.indicators[0].key(), "x_mean[CAVIMAC]");
+    }
+
+    const DERIVED: &str = r#"
+table = "controls"
+[[indicator]]
+id = "controls_iql"
+label_fr = "x"
+label_en = "x"
+unit = "%"
+direction = "lower"
+origin = "test"
+method = "share"
+period_date = "control_date"
+dimension = "branch"
+condition = "has_financial_anomaly"
+
+[[indicator]]
+id = "controls_ok"
+label_fr = "x"
+label_en = "x"
+unit = "%"
+direction = "higher"
+origin = "test"
+method = "complement"
+of = "controls_iql"
+
+[[indicator]]
+id = "controls_ok_yoy"
+definition = "CNAV"
+label_fr = "x"
+label_en = "x"
+unit = "pt"
+direction = "higher"
+origin = "test"
+method = "yoy"
+of = "controls_ok"
+
+[[indicator]]
+id = "controls_iql_caisses_5"
+label_fr = "x"
+label_en = "x"
+unit = "count"
+direction = "higher"
+origin = "test"
+method = "caisses_meeting"
+of = "controls_iql"
+of_dimension = "branch"
+of_dimension_value = "retraite"
+meeting = "<= 5"
+"#;
+
+    fn derived_error(from: &str, to: &str) -> String {
+        assert!(DERIVED.contains(from), "{from}");
+        parse(&DERIVED.replacen(from, to, 1))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn derived_definitions_load() {
+        let c = parse(DERIVED).unwrap();
+        let yoy = &c.indicators[2];
+        assert_eq!(yoy.method, Method::Yoy);
+        // A variant reads the bench when its input has no variant of its organism.
+        assert_eq!(c.input_of(yoy).unwrap().key(), "controls_ok");
+        assert_eq!(c.indicators[3].meeting(), Some((crate::model::Op::Le, 5.0)));
+        // A derived definition reads no table.
+        assert!(c.indicators[1].source_tables().is_empty());
+        assert_eq!(c.tables().into_iter().collect::<Vec<_>>(), vec!["controls"]);
+    }
+
+    #[test]
+    fn derived_keys_are_checked() {
+        for (from, to, message) in [
+            ("of = \"controls_iql\"\n\n", "\n", "needs `of`"),
+            (
+                "of = \"controls_iql\"\n\n",
+                "of = \"controls_iqm\"\n\n",
+                "no definition (bench)",
+            ),
+            (
+                "method = \"complement\"",
+                "method = \"complement\"\nperiod_date = \"year\"",
+                "does not use `period_date`",
+            ),
+            (
+                "method = \"complement\"",
+                "method = \"complement\"\nfilter = \"TRUE\"",
+                "does not use `filter`",
+            ),
+            (
+                "method = \"complement\"",
+                "method = \"complement\"\nmeeting = \">= 1\"",
+                "only 'caisses_meeting'",
+            ),
+            ("meeting = \"<= 5\"", "", "needs `meeting`"),
+            ("meeting = \"<= 5\"", "meeting = \"=< 5\"", "an operator"),
+            ("meeting = \"<= 5\"", "meeting = \">= five\"", "an operator"),
+            ("of_dimension = \"branch\"\n", "", "go together"),
+            (
+                "of_dimension = \"branch\"",
+                "of_dimension = \"file_type\"",
+                "has no such breakdown",
+            ),
+            ("unit = \"pt\"", "unit = \"%\"", "unit must be 'pt'"),
+            ("unit = \"count\"", "unit = \"%\"", "unit must be 'count'"),
+            (
+                "id = \"controls_ok\"\n",
+                "id = \"ok_controls\"\n",
+                "starts with its input's id",
+            ),
+            (
+                "condition = \"has_financial_anomaly\"",
+                "condition = \"x\"\nof = \"y\"",
+                "does not use `of`",
+            ),
+        ] {
+            let err = derived_error(from, to);
+            assert!(err.contains(message), "{from} → {to}: {err}");
+        }
+        // The complement of a value that is not a percentage.
+        let days = DERIVED
+            .replacen("unit = \"%\"", "unit = \"days\"", 1)
+            .replacen("method = \"share\"", "method = \"mean\"", 1)
+            .replacen("condition = \"has_financial_anomaly\"", "value = \"1\"", 1);
+        let err = parse(&days).unwrap_err().to_string();
+        assert!(err.contains("needs a '%' value"), "{err}");
+    }
+
+    #[test]
+    fn a_cycle_of_derived_definitions_is_an_error() {
+        // controls_ok reads controls_ok_yoy (bench), which reads controls_ok.
+        let cycle = DERIVED
+            .replacen("of = \"controls_iql\"", "of = \"controls_ok_yoy\"", 1)
+            .replace("definition = \"CNAV\"\n", "")
+            .replace("unit = \"pt\"", "unit = \"%\"");
+        let err = parse(&cycle).unwrap_err().to_string();
+        assert!(
+            err.contains("cycle: controls_ok → controls_ok_yoy → controls_ok"),
+            "{err}"
+        );
     }
 }

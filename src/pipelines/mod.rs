@@ -82,7 +82,8 @@ pub fn load_selected(
     Ok(catalogue)
 }
 
-/// Keeps the indicators whose id is in `ids` (all their definitions); errors on an unknown id.
+/// Keeps the indicators whose id is in `ids` (all their definitions), and the indicators the
+/// derived ones among them read; errors on an unknown id.
 pub fn select(catalogue: &mut Catalogue, ids: &[String]) -> Result<(), CatalogueError> {
     if ids.is_empty() {
         return Ok(());
@@ -95,7 +96,21 @@ pub fn select(catalogue: &mut Catalogue, ids: &[String]) -> Result<(), Catalogue
             });
         }
     }
-    catalogue.indicators.retain(|i| ids.contains(&i.id));
+    let mut keep: Vec<String> = ids.to_vec();
+    loop {
+        let inputs: Vec<String> = catalogue
+            .indicators
+            .iter()
+            .filter(|i| keep.contains(&i.id))
+            .filter_map(|i| i.of.clone())
+            .filter(|of| !keep.contains(of))
+            .collect();
+        if inputs.is_empty() {
+            break;
+        }
+        keep.extend(inputs);
+    }
+    catalogue.indicators.retain(|i| keep.contains(&i.id));
     Ok(())
 }
 
