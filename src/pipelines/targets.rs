@@ -101,6 +101,21 @@ pub fn from_sources(
     Ok(targets)
 }
 
+/// Whether `ind` has breakdown values: its own breakdowns, or, for a derived indicator that
+/// keeps its input's breakdowns (`complement`, `yoy`), those of the indicator it reads.
+fn has_breakdown(ind: &Indicator, indicators: &[Indicator]) -> bool {
+    if !ind.breakdowns().is_empty() {
+        return true;
+    }
+    let Some(of) = ind.of.as_deref().filter(|_| ind.method.is_derived()) else {
+        return false;
+    };
+    indicators
+        .iter()
+        .filter(|i| i.id == of && (i.definition == ind.definition || i.definition == BENCH))
+        .any(|i| has_breakdown(i, indicators))
+}
+
 fn entry_targets(
     file: &std::path::Path,
     parsed: &TargetFile,
@@ -132,7 +147,7 @@ fn entry_targets(
             "no definition '{definition}' of this indicator in the catalogue"
         )));
     };
-    if !entry.dimension_values.is_empty() && ind.breakdowns().is_empty() {
+    if !entry.dimension_values.is_empty() && !has_breakdown(ind, indicators) {
         return Err(invalid(
             "dimension_values given for an indicator without breakdown".into(),
         ));
