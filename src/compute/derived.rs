@@ -112,7 +112,8 @@ fn scoped<'a>(
     }
 }
 
-/// A value of `def` at the key of `at` (level, entity, breakdown, period), figures unset.
+/// A value of `def` at the key of `at` (level, entity, breakdown, period), figures unset; it is
+/// provisional when `at` is (§9.14).
 fn at_key(def: &Indicator, at: &IndicatorValue) -> IndicatorValue {
     IndicatorValue {
         indicator_id: def.id.clone(),
@@ -125,7 +126,6 @@ fn at_key(def: &Indicator, at: &IndicatorValue) -> IndicatorValue {
         target_kind: None,
         target_text: None,
         n_pending: None,
-        provisional: false,
         ..at.clone()
     }
 }
@@ -178,6 +178,10 @@ fn yoy(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorValue> {
         let Some(previous) = years.get(&year_key(x, x.year - 1)) else {
             continue;
         };
+        // A change is not computed on a provisional year, N or N−1 (§9.14).
+        if x.provisional || previous.provisional {
+            continue;
+        }
         let value = if x.unit == Unit::Percent {
             x.value - previous.value
         } else if previous.value == 0.0 {
@@ -196,9 +200,10 @@ fn yoy(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorValue> {
     out
 }
 
-/// (organism, dimension, dimension value, year) → the caisse values, by caisse id.
+/// (organism, dimension, dimension value, year) → the caisse values and whether each is
+/// provisional, by caisse id.
 type CaisseGroups<'a> =
-    BTreeMap<(&'a str, Option<&'a str>, Option<&'a str>, i32), BTreeMap<&'a str, f64>>;
+    BTreeMap<(&'a str, Option<&'a str>, Option<&'a str>, i32), BTreeMap<&'a str, (f64, bool)>>;
 
 /// The caisse-level yearly values of the input, grouped by organism, breakdown and year.
 fn caisse_years<'a>(input: &[&'a IndicatorValue]) -> CaisseGroups<'a> {
@@ -218,7 +223,7 @@ fn caisse_years<'a>(input: &[&'a IndicatorValue]) -> CaisseGroups<'a> {
                 v.year,
             ))
             .or_default()
-            .insert(caisse, v.value);
+            .insert(caisse, (v.value, v.provisional));
     }
     groups
 }
@@ -267,7 +272,8 @@ fn pooled(
 fn dispersion(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorValue> {
     let mut out = Vec::new();
     for ((organism, dimension, dimension_value, year), caisses) in caisse_years(input) {
-        let values: Vec<f64> = caisses.into_values().collect();
+        let provisional = caisses.values().any(|&(_, p)| p);
+        let values: Vec<f64> = caisses.into_values().map(|(v, _)| v).collect();
         let n = values.len();
         if n < 2 {
             continue;
@@ -281,6 +287,7 @@ fn dispersion(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorValue>
             value: 100.0 * variance.sqrt() / mean,
             denominator: Some(mean),
             n_records: n as i64,
+            provisional,
             ..pooled(def, Some(organism), dimension, dimension_value, year)
         });
     }
@@ -298,14 +305,18 @@ fn caisses_meeting(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorV
         def.of_dimension.as_deref(),
         def.of_dimension_value.as_deref(),
     );
-    // (organism or None for the nation, year) → (met, caisses with a value).
-    let mut counts: BTreeMap<(Option<&str>, i32), (i64, i64)> = BTreeMap::new();
+    // (organism or None for the nation, year) → (met, caisses with a value, one provisional).
+    let mut counts: BTreeMap<(Option<&str>, i32), (i64, i64, bool)> = BTreeMap::new();
     for ((organism, dimension, dimension_value, year), caisses) in caisse_years(input) {
         if (dimension, dimension_value) != wanted {
             continue;
         }
-        let met = caisses.values().filter(|&&v| op.met(v, threshold)).count() as i64;
+        let met = caisses
+            .values()
+            .filter(|&&(v, _)| op.met(v, threshold))
+            .count() as i64;
         let n = caisses.len() as i64;
+        let provisional = caisses.values().any(|&(_, p)| p);
         let mut scopes = vec![Some(organism)];
         if def.organism_scope().is_none() {
             scopes.push(None);
@@ -314,15 +325,17 @@ fn caisses_meeting(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorV
             let c = counts.entry((scope, year)).or_default();
             c.0 += met;
             c.1 += n;
+            c.2 |= provisional;
         }
     }
     counts
         .into_iter()
-        .map(|((organism, year), (met, n))| IndicatorValue {
+        .map(|((organism, year), (met, n, provisional))| IndicatorValue {
             value: met as f64,
             numerator: Some(met as f64),
             denominator: Some(n as f64),
             n_records: n,
+            provisional,
             ..pooled(def, organism, None, None, year)
         })
         .collect()
@@ -806,5 +819,46 @@ mod tests {
             vec![2023, 2024, 2025, 2026]
         );
         assert!(years_needed(&catalogue, &[]).is_empty());
+    }
+
+    /// §9.14: a derived value is provisional when an input is, and a change is not computed on
+    /// a provisional year.
+    #[test]
+    fn provisional_inputs() {
+        let pct = Unit::Percent;
+        let mut values = vec![
+            caisse("x", "C1", "ORG", 2023, 90.0, pct),
+            caisse("x", "C1", "ORG", 2024, 80.0, pct),
+            caisse("x", "C2", "ORG", 2023, 70.0, pct),
+            caisse("x", "C2", "ORG", 2024, 60.0, pct),
+        ];
+        values[1].provisional = true; // C1's 2024 ends after its as-of date
+        // complement: 100 − 80 = 20, provisional as its input; C2's 40 is final.
+        let c = complement(
+            &def("x_c", BENCH, Method::Complement, pct, "x"),
+            &refs(&values),
+        );
+        let at = |out: &[IndicatorValue], caisse: &str, year: i32| {
+            out.iter()
+                .find(|v| v.caisse_id.as_deref() == Some(caisse) && v.year == year)
+                .map(|v| (v.value, v.provisional))
+        };
+        assert_eq!(at(&c, "C1", 2024), Some((20.0, true)));
+        assert_eq!(at(&c, "C2", 2024), Some((40.0, false)));
+        // yoy in pt: C1 2024 is provisional → no change; C2: 60 − 70 = −10 pt.
+        let y = yoy(
+            &def("x_yoy", BENCH, Method::Yoy, Unit::Pt, "x"),
+            &refs(&values),
+        );
+        assert_eq!(at(&y, "C1", 2024), None);
+        assert_eq!(at(&y, "C2", 2024), Some((-10.0, false)));
+        // dispersion of ORG 2024 (80 and 60: mean 70, σ 10 → 14.29 %) is provisional; 2023 not.
+        let d = dispersion(
+            &def("x_dispersion", BENCH, Method::Dispersion, pct, "x"),
+            &refs(&values),
+        );
+        let org = |year: i32| d.iter().find(|v| v.year == year).map(|v| v.provisional);
+        assert_eq!(org(2024), Some(true));
+        assert_eq!(org(2023), Some(false));
     }
 }
