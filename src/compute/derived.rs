@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::assess::benchmark::Stats;
 use crate::model::{BENCH, Catalogue, Indicator, IndicatorValue, Level, Method, NotComputed, Unit};
 
 /// The values of every derived definition of `catalogue`, from `values` (the values pooled
@@ -278,13 +279,13 @@ fn dispersion(def: &Indicator, input: &[&IndicatorValue]) -> Vec<IndicatorValue>
         if n < 2 {
             continue;
         }
-        let mean = values.iter().sum::<f64>() / n as f64;
+        // The benchmark's statistics: the annex's « écart-type / moyenne » is the same σ / μ.
+        let Stats { mean, stddev, .. } = Stats::of(&values);
         if mean <= 0.0 {
             continue;
         }
-        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
         out.push(IndicatorValue {
-            value: 100.0 * variance.sqrt() / mean,
+            value: 100.0 * stddev / mean,
             denominator: Some(mean),
             n_records: n as i64,
             provisional,

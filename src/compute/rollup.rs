@@ -186,13 +186,6 @@ pub fn nearest_rank_value(histogram: &BTreeMap<i64, i64>, basis: u32) -> Option<
     None
 }
 
-/// The 9th decile by nearest rank: the smallest v such that at least 90 % of the records have
-/// a value ≤ v (indicators.md, "9th decile"). `histogram` maps values to record counts. It is
-/// the quantile q = 0.9: rank ⌈9n / 10⌉.
-pub fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
-    nearest_rank_value(histogram, 9000)
-}
-
 /// An evaluated cell: the numeric columns of an `indicator_values` row.
 #[derive(Debug, Clone, Copy)]
 struct Evaluated {
@@ -746,6 +739,12 @@ fn rescale(v: i128, shift: i32) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 9th decile by nearest rank: the smallest v such that at least 90 % of the records
+    /// have a value ≤ v (indicators.md, "9th decile"), i.e. the quantile q = 0.9 (`p90`).
+    fn nearest_rank_p90(histogram: &BTreeMap<i64, i64>) -> Option<i64> {
+        nearest_rank_value(histogram, 9000)
+    }
     use crate::model::quantile_basis;
 
     fn hist(pairs: &[(i64, i64)]) -> BTreeMap<i64, i64> {

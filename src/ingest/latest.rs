@@ -76,21 +76,25 @@ impl LatestEvents {
         let mut out = vec![None; rows.len()];
         for &c in &self.columns {
             let array = &columns[c];
-            let day_of = |row: usize| -> Option<i32> {
-                if array.is_null(row) {
-                    return None;
+            // The column's type is looked up once, not per row (canonical types: Date32 or
+            // naive microsecond timestamps).
+            let days: Box<dyn Fn(usize) -> Option<i32> + '_> = match array.data_type() {
+                DataType::Date32 => {
+                    let dates = array.as_primitive::<Date32Type>();
+                    Box::new(move |row| Some(dates.value(row)))
                 }
-                match array.data_type() {
-                    DataType::Date32 => Some(array.as_primitive::<Date32Type>().value(row)),
-                    DataType::Timestamp(TimeUnit::Microsecond, None) => {
-                        let t = array.as_primitive::<TimestampMicrosecondType>().value(row);
-                        i32::try_from(t.div_euclid(MICROS_PER_DAY)).ok()
-                    }
-                    _ => None,
+                DataType::Timestamp(TimeUnit::Microsecond, None) => {
+                    let stamps = array.as_primitive::<TimestampMicrosecondType>();
+                    Box::new(move |row| {
+                        i32::try_from(stamps.value(row).div_euclid(MICROS_PER_DAY)).ok()
+                    })
                 }
+                _ => continue,
             };
             for (slot, &row) in out.iter_mut().zip(rows) {
-                if let Some(day) = day_of(row) {
+                if array.is_valid(row)
+                    && let Some(day) = days(row)
+                {
                     *slot = Some(slot.map_or(day, |s: i32| s.max(day)));
                 }
             }
