@@ -19,6 +19,9 @@ const KEPT: usize = 16;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// A row without any event date.
+const NO_DAY: i32 = i32::MIN;
+
 /// The latest days of one caisse, latest first, with their rows.
 #[derive(Debug, Clone, Default)]
 struct Latest {
@@ -29,6 +32,11 @@ struct Latest {
 
 impl Latest {
     fn add(&mut self, day: i32) {
+        // Most rows are older than the KEPT latest days: one compare, and `seen` (the latest
+        // day ever added) is already later.
+        if self.days.len() == KEPT && day < self.days[KEPT - 1].0 {
+            return;
+        }
         self.seen = Some(self.seen.map_or(day, |s| s.max(day)));
         match self.days.binary_search_by(|(d, _)| day.cmp(d)) {
             Ok(i) => self.days[i].1 += 1,
@@ -70,56 +78,55 @@ impl LatestEvents {
         }
     }
 
-    /// The latest event day of each of `rows` (of the canonical `columns` of a batch);
-    /// `None` where every event column is null (or the table has none).
-    pub(super) fn row_days(&self, columns: &[ArrayRef], rows: &[usize]) -> Vec<Option<i32>> {
-        let mut out = vec![None; rows.len()];
+    /// The latest event day of every row of a batch (of its canonical `columns`), computed
+    /// column by column; [`NO_DAY`] where every event column is null. `None` for a table
+    /// without event columns.
+    pub(super) fn batch_days(&self, columns: &[ArrayRef]) -> Option<Vec<i32>> {
+        if self.columns.is_empty() {
+            return None;
+        }
+        let n = columns.first().map_or(0, |c| c.len());
+        let mut out = vec![NO_DAY; n];
         for &c in &self.columns {
             let array = &columns[c];
-            // The column's type is looked up once, not per row (canonical types: Date32 or
-            // naive microsecond timestamps).
-            let days: Box<dyn Fn(usize) -> Option<i32> + '_> = match array.data_type() {
+            match array.data_type() {
                 DataType::Date32 => {
                     let dates = array.as_primitive::<Date32Type>();
-                    Box::new(move |row| Some(dates.value(row)))
+                    for (row, slot) in out.iter_mut().enumerate() {
+                        if dates.is_valid(row) {
+                            *slot = (*slot).max(dates.value(row));
+                        }
+                    }
                 }
                 DataType::Timestamp(TimeUnit::Microsecond, None) => {
                     let stamps = array.as_primitive::<TimestampMicrosecondType>();
-                    Box::new(move |row| {
-                        i32::try_from(stamps.value(row).div_euclid(MICROS_PER_DAY)).ok()
-                    })
+                    for (row, slot) in out.iter_mut().enumerate() {
+                        if stamps.is_valid(row)
+                            && let Ok(day) =
+                                i32::try_from(stamps.value(row).div_euclid(MICROS_PER_DAY))
+                        {
+                            *slot = (*slot).max(day);
+                        }
+                    }
                 }
-                _ => continue,
-            };
-            for (slot, &row) in out.iter_mut().zip(rows) {
-                if array.is_valid(row)
-                    && let Some(day) = days(row)
-                {
-                    *slot = Some(slot.map_or(day, |s: i32| s.max(day)));
-                }
+                _ => {}
             }
         }
-        out
+        Some(out)
     }
 
-    /// Accepted rows of `caisses` (reference positions) with their latest event days.
-    pub(super) fn add(&mut self, caisses: &[usize], days: &[Option<i32>]) {
-        if self.columns.is_empty() {
-            return;
-        }
-        for (&caisse, day) in caisses.iter().zip(days) {
-            if let Some(day) = *day {
-                self.caisses[caisse].add(day);
-            }
+    /// An accepted row of caisse `caisse` (reference position) whose latest event day is `day`
+    /// (from [`Self::batch_days`]).
+    pub(super) fn add(&mut self, caisse: usize, day: i32) {
+        if day != NO_DAY {
+            self.caisses[caisse].add(day);
         }
     }
 
-    /// Rows accepted earlier and rejected afterwards (deferred duplicates).
-    pub(super) fn remove(&mut self, caisses: &[usize], days: &[Option<i32>]) {
-        for (&caisse, day) in caisses.iter().zip(days) {
-            if let Some(day) = *day {
-                self.caisses[caisse].remove(day);
-            }
+    /// A row accepted earlier and rejected afterwards (a deferred duplicate).
+    pub(super) fn remove(&mut self, caisse: usize, day: i32) {
+        if day != NO_DAY {
+            self.caisses[caisse].remove(day);
         }
     }
 
@@ -177,23 +184,21 @@ mod tests {
                 false, false, false,
             ])),
         ];
-        let days = latest.row_days(&columns, &[0, 1, 2]);
+        let days = latest.batch_days(&columns).unwrap();
         // Row 1: answered 31 March 01:00 → 31 March; row 2: received 30 March 23:00 → 30 March.
         assert_eq!(
             days,
-            vec![
-                Some(ymd(2024, 3, 31)),
-                Some(ymd(2024, 3, 30)),
-                Some(ymd(2024, 3, 1))
-            ]
+            vec![ymd(2024, 3, 31), ymd(2024, 3, 30), ymd(2024, 3, 1)]
         );
-        latest.add(&[0, 0, 1], &days);
+        for (caisse, day) in [0, 0, 1].into_iter().zip(days) {
+            latest.add(caisse, day);
+        }
         assert_eq!(
             latest.result(),
             (vec![Some(ymd(2024, 3, 31)), Some(ymd(2024, 3, 1))], vec![])
         );
         // A deferred duplicate of 31 March taken out: A's latest is 30 March.
-        latest.remove(&[0], &[Some(ymd(2024, 3, 31))]);
+        latest.remove(0, ymd(2024, 3, 31));
         assert_eq!(latest.result().0[0], Some(ymd(2024, 3, 30)));
     }
 
@@ -224,8 +229,9 @@ mod tests {
     #[test]
     fn tables_without_event_columns_have_no_latest_day() {
         let spec = contract::table("staff").unwrap();
-        let mut latest = LatestEvents::new(spec, 1);
-        latest.add(&[0], &[Some(5)]);
+        let latest = LatestEvents::new(spec, 1);
+        let columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec!["C1"]))];
+        assert_eq!(latest.batch_days(&columns), None);
         assert_eq!(latest.result(), (vec![None], vec![]));
     }
 

@@ -152,13 +152,15 @@ impl Validator {
         }
         let mut keep = BooleanBuilder::with_capacity(n);
         let mut accepted_caisses: Vec<usize> = Vec::with_capacity(n);
-        let mut accepted_rows: Vec<usize> = Vec::with_capacity(n);
+        let days = self.latest.batch_days(columns);
         for (row, verdict) in verdicts.into_iter().enumerate() {
             match verdict {
                 Verdict::Accepted(caisse) => {
                     keep.append_value(true);
                     accepted_caisses.push(caisse);
-                    accepted_rows.push(row);
+                    if let Some(days) = &days {
+                        self.latest.add(caisse, days[row]);
+                    }
                 }
                 Verdict::Failed(failure) => {
                     keep.append_value(false);
@@ -176,8 +178,6 @@ impl Validator {
             }
         }
         self.duplicates.account(file_name)?;
-        let days = self.latest.row_days(columns, &accepted_rows);
-        self.latest.add(&accepted_caisses, &days);
         let accepted = accepted_caisses.len() as u64;
         self.counts.rows_read += n as u64;
         self.counts.rows_accepted += accepted;
@@ -230,8 +230,11 @@ impl Validator {
                 &keys,
             ));
         }
-        let days = self.latest.row_days(columns, duplicate_rows);
-        self.latest.remove(&caisses, &days);
+        if let Some(days) = self.latest.batch_days(columns) {
+            for (&row, &caisse) in duplicate_rows.iter().zip(&caisses) {
+                self.latest.remove(caisse, days[row]);
+            }
+        }
         self.counts.rows_accepted -= duplicate_rows.len() as u64;
         self.counts.rows_rejected += duplicate_rows.len() as u64;
         let indices = datafusion::arrow::array::UInt32Array::from_iter_values(
